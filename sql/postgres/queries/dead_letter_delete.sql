@@ -1,0 +1,1 @@
+DELETE FROM soniq_dead_letter_jobs WHERE id = $1::uuid

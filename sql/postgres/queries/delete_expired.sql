@@ -1,0 +1,1 @@
+DELETE FROM soniq_jobs WHERE status = 'done' AND expires_at < now()

@@ -1,0 +1,16 @@
+-- A restarted process with the same (hostname, pid) takes over its dead predecessor's row and id:
+-- the predecessor's processing jobs are requeued first, so nothing is stranded and no key changes.
+WITH old AS (
+    SELECT id FROM soniq_workers WHERE hostname = $2 AND pid = $3
+), requeued AS (
+    UPDATE soniq_jobs SET status = 'queued', worker_id = NULL, updated_at = now()
+    WHERE status = 'processing' AND worker_id IN (SELECT id FROM old)
+    RETURNING 1
+)
+INSERT INTO soniq_workers (id, hostname, pid, queues, concurrency, status, last_heartbeat, started_at, version, metadata)
+VALUES ($1::uuid, $2, $3, (SELECT coalesce(array_agg(value), '{}') FROM json_array_elements_text($4::text::json)),
+        $5, 'active', now(), now(), $6, $7::text::jsonb)
+ON CONFLICT (hostname, pid) DO UPDATE SET
+    status = 'active', queues = EXCLUDED.queues, concurrency = EXCLUDED.concurrency, last_heartbeat = now(),
+    started_at = now(), version = EXCLUDED.version, metadata = EXCLUDED.metadata
+RETURNING id, (SELECT count(*) FROM requeued)::int AS requeued

@@ -1,0 +1,3 @@
+SELECT id, job_name, schedule_type, schedule_value, priority, queue, max_attempts, job_kwargs, status,
+       created_at, updated_at, last_run, next_run, run_count, last_job_id
+FROM soniq_recurring_jobs WHERE ($1::text IS NULL OR status = $1::text) ORDER BY job_name

@@ -1,0 +1,1 @@
+UPDATE soniq_workers SET status = 'stopped', last_heartbeat = now() WHERE id = $1::uuid

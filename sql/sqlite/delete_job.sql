@@ -1,0 +1,1 @@
+DELETE FROM soniq_jobs WHERE id = :id

@@ -1,0 +1,1 @@
+DELETE FROM soniq_leases WHERE name = :name AND owner = :owner

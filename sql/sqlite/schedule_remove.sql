@@ -1,0 +1,1 @@
+DELETE FROM soniq_recurring_jobs WHERE job_name = :name

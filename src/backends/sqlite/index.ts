@@ -1,0 +1,683 @@
+import { Database } from "bun:sqlite";
+import { resolve } from "node:path";
+import { ErrorCodes, SoniqError } from "../../errors.ts";
+import { LocalNotifier } from "../memory/notifier.ts";
+import { outcomesByKind } from "../shared.ts";
+import type {
+  BackendCapabilities,
+  ClaimedJob,
+  DeadLetterFilter,
+  DeadLetterRecord,
+  DeadLetterStats,
+  JobOutcome,
+  JobRecord,
+  LeaderKey,
+  ListJobsFilter,
+  NewJob,
+  QueueBreakdown,
+  QueueStats,
+  ReplayOptions,
+  ScheduleRecord,
+  ScheduleUpsert,
+  StorageBackend,
+  WorkerRecord,
+  WorkerRegistration,
+} from "../types.ts";
+import { Q, schema } from "./queries.ts";
+
+type Row = Record<string, any>;
+type Params = Record<string, string | number | null>;
+
+export interface SqliteBackendOptions {
+  /** File path, or ":memory:" for a private in-memory database. */
+  path: string;
+}
+
+/** The whole SQLite schema is one version: it is created complete, never migrated step by step. */
+const SCHEMA_VERSION = { version: "0001", name: "sqlite_schema" } as const;
+/** How long SQLite itself waits for another connection's write lock before reporting SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 10_000;
+/** If SQLITE_BUSY escapes busy_timeout anyway (WAL recovery, lock upgrades), the transaction is retried. */
+const BUSY_ATTEMPTS = 5;
+const BUSY_BACKOFF_MS = 25;
+/** A leader lease outlives a crashed holder by at most this long. */
+const LEASE_MS = 30_000;
+
+/**
+ * Wake-ups are in-process only (SQLite has no NOTIFY): every SqliteBackend on the same file in
+ * this process shares one notifier, so an enqueue through one instance wakes the workers of the
+ * others. Workers in other processes find new jobs by polling.
+ */
+const notifiers = new Map<string, LocalNotifier>();
+
+/**
+ * A single SQLite file (or :memory:) as the job store. Several processes on one host may share the
+ * file: every read-then-write is one BEGIN IMMEDIATE transaction, so writers queue on SQLite's lock
+ * (busy_timeout) and a job is never claimed twice. Statements mirror sql/postgres/queries one for
+ * one and live in sql/sqlite.
+ */
+export class SqliteBackend implements StorageBackend {
+  readonly kind = "sqlite" as const;
+  readonly capabilities: BackendCapabilities = {
+    transactionalEnqueue: false,
+    pushNotify: false,
+    advisoryLocks: false,
+    multiProcess: true,
+  };
+  readonly path: string;
+  private readonly notifyKey: string;
+  private database: Database | null = null;
+  /** Runs a callback in a transaction; `.immediate` takes the write lock up front, a nested call is a savepoint. */
+  private tx: TxRunner | null = null;
+  private schemaReady = false;
+  private initializing: Promise<void> | null = null;
+  private closed = false;
+  private readonly subscriptions = new Set<() => void>();
+
+  constructor(options: SqliteBackendOptions) {
+    this.path = options.path;
+    const inMemory = options.path === ":memory:" || options.path === "";
+    this.notifyKey = inMemory ? `:memory:${crypto.randomUUID()}` : resolve(options.path);
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Open the file and, unlike Postgres, create missing tables: a zero-config SQLite file just works. */
+  async initialize(): Promise<void> {
+    if (this.schemaReady) return;
+    this.initializing ??= this.retry(() => {
+      this.createSchema();
+    }).finally(() => {
+      this.initializing = null;
+    });
+    return this.initializing;
+  }
+
+  /** Returns 1 when this call created the schema, 0 when it already existed. */
+  async setup(): Promise<number> {
+    return this.retry(() => this.createSchema());
+  }
+
+  async migrationStatus(): Promise<{ version: string; name: string; applied: boolean }[]> {
+    const applied = await this.retry(() => {
+      const db = this.open();
+      if (!(one(db, Q.migrationTableExists)?.present > 0)) return false;
+      return all(db, Q.migrationApplied).some((r) => r.version === SCHEMA_VERSION.version);
+    });
+    return [{ ...SCHEMA_VERSION, applied }];
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    notifiers.get(this.notifyKey)?.flush();
+    for (const unsubscribe of [...this.subscriptions]) unsubscribe();
+    this.database?.close();
+    this.database = null;
+    this.tx = null;
+  }
+
+  private open(): Database {
+    if (this.closed) throw new SoniqError(ErrorCodes.APP_CLOSED, "this SQLite backend is closed");
+    if (this.database) return this.database;
+    const db = new Database(this.path, { create: true, strict: true });
+    try {
+      // busy_timeout first: switching to WAL takes a lock another process may be holding.
+      db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      db.run("PRAGMA journal_mode = WAL");
+      db.run("PRAGMA synchronous = NORMAL");
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    this.database = db;
+    this.tx = makeTx(db);
+    return db;
+  }
+
+  private createSchema(): number {
+    const db = this.open();
+    const created = this.tx!.immediate(() => {
+      db.run(schema);
+      const mark = { ...SCHEMA_VERSION, now: Date.now(), checksum: new Bun.CryptoHasher("sha256").update(schema).digest("hex") };
+      return db.query(Q.migrationMark).run(mark).changes;
+    });
+    this.schemaReady = true;
+    return created;
+  }
+
+  /** The open database with its schema, whatever the caller did (or forgot) before. */
+  private async ready(): Promise<Database> {
+    if (!this.schemaReady || !this.database) await this.initialize();
+    return this.open();
+  }
+
+  /** Run `fn` as one BEGIN IMMEDIATE transaction, retried if SQLITE_BUSY still gets through. */
+  private async write<T>(fn: (db: Database) => T): Promise<T> {
+    const db = await this.ready();
+    return this.retry(() => this.tx!.immediate(() => fn(db)));
+  }
+
+  private async read<T>(fn: (db: Database) => T): Promise<T> {
+    const db = await this.ready();
+    return this.retry(() => fn(db));
+  }
+
+  private async retry<T>(fn: () => T): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return fn();
+      } catch (error) {
+        if (!isBusy(error) || attempt >= BUSY_ATTEMPTS) throw error;
+        await Bun.sleep(BUSY_BACKOFF_MS * attempt * (0.5 + Math.random()));
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- jobs
+
+  async insertJobs(jobs: NewJob[], connection?: unknown): Promise<string[]> {
+    if (connection !== undefined) {
+      throw new SoniqError(ErrorCodes.UNSUPPORTED, "transactional enqueue (connection) needs the Postgres backend; sqlite has no shared transactions");
+    }
+    if (jobs.length === 0) return [];
+    const single = jobs.length === 1 ? jobs[0]! : null;
+    let ids: string[];
+    if (single?.dedupKey != null) {
+      ids = await this.write((db) => [one(db, Q.insertJobDedup, jobParams(single, Date.now()))!.id]);
+    } else if (single?.uniqueJob) {
+      ids = await this.write((db) => [one(db, Q.insertJobUnique, jobParams(single, Date.now()))!.id]);
+    } else {
+      if (jobs.some((j) => j.uniqueJob || j.dedupKey != null)) {
+        throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, "unique and dedupKey jobs are enqueued one at a time");
+      }
+      await this.write((db) => {
+        const now = Date.now();
+        const insert = db.query(Q.insertJob);
+        for (const job of jobs) insert.run(jobParams(job, now));
+      });
+      ids = jobs.map((j) => j.id);
+    }
+    for (const queue of new Set(jobs.map((j) => j.queue))) this.notifyNewJob(queue);
+    return ids;
+  }
+
+  notifyNewJob(queue: string): void {
+    notifiers.get(this.notifyKey)?.notify(queue);
+  }
+
+  async listen(onJob: (queue: string) => void): Promise<() => Promise<void>> {
+    let notifier = notifiers.get(this.notifyKey);
+    if (!notifier) {
+      notifier = new LocalNotifier();
+      notifiers.set(this.notifyKey, notifier);
+    }
+    const off = notifier.subscribe(onJob);
+    const unsubscribe = () => {
+      off();
+      this.subscriptions.delete(unsubscribe);
+      if (notifier.listenerCount === 0 && notifiers.get(this.notifyKey) === notifier) notifiers.delete(this.notifyKey);
+    };
+    this.subscriptions.add(unsubscribe);
+    return async () => unsubscribe();
+  }
+
+  async claimJobs(workerId: string, queues: readonly string[] | null, limit: number): Promise<ClaimedJob[]> {
+    // SQLite reads LIMIT -1 as "no limit"; Postgres claims nothing for LIMIT 0.
+    if (limit <= 0) return [];
+    const rows = await this.write((db) => {
+      const params: Params = { worker_id: workerId, limit, now: Date.now() };
+      if (queues === null) return all(db, Q.claimAll, params);
+      const wanted = [...new Set(queues)];
+      if (wanted.length === 1) return all(db, Q.claimQueue, { ...params, queue: wanted[0]! });
+      return all(db, Q.claimQueues, { ...params, queues: JSON.stringify(wanted) });
+    });
+    const jobs = rows.map(toClaimed);
+    // RETURNING does not keep the subquery's order.
+    jobs.sort((a, b) => a.priority - b.priority || runTime(a) - runTime(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return jobs;
+  }
+
+  async applyOutcomes(workerId: string, outcomes: readonly JobOutcome[], resultTtl: number): Promise<void> {
+    if (outcomes.length === 0) return;
+    const { done, retry, dead } = outcomesByKind(outcomes);
+    const failure = await this.write((db) => {
+      const now = Date.now();
+      // Postgres runs one statement per kind, each all-or-nothing on its own: a savepoint per kind
+      // keeps that (a retry hitting a unique index must not undo the completions).
+      let failed: unknown;
+      const kind = (apply: () => void) => {
+        try {
+          this.tx!(apply);
+        } catch (error) {
+          failed ??= error;
+        }
+      };
+      if (done.length) {
+        kind(() => {
+          const stmt = db.query(resultTtl > 0 ? Q.completeJob : Q.deleteCompletedJob);
+          const expiresAt = now + Math.round(resultTtl * 1000);
+          for (const o of done) {
+            stmt.run({ id: o.id, worker_id: workerId, attempts: o.attempts, result: o.resultJson, expires_at: expiresAt, now });
+          }
+        });
+      }
+      if (retry.length) {
+        kind(() => {
+          const stmt = db.query(Q.retryJob);
+          for (const o of retry) {
+            const scheduledAt = o.delaySeconds > 0 ? now + Math.round(o.delaySeconds * 1000) : null;
+            stmt.run({ id: o.id, worker_id: workerId, attempts: o.attempts, error: o.error, scheduled_at: scheduledAt, now });
+          }
+        });
+      }
+      if (dead.length) {
+        kind(() => {
+          const take = db.query(Q.deadLetterTake);
+          const put = db.query(Q.deadLetterPut);
+          for (const o of dead) {
+            const row = take.get({ id: o.id, worker_id: workerId, attempts: o.attempts }) as Row | null;
+            if (!row) continue;
+            put.run({
+              id: row.id,
+              job_name: row.job_name,
+              args: row.args,
+              queue: row.queue,
+              priority: row.priority,
+              max_attempts: row.max_attempts,
+              attempts: o.recordAttempts,
+              error: o.error,
+              reason: o.reason,
+              original_created_at: row.created_at,
+              now,
+            });
+          }
+        });
+      }
+      return failed;
+    });
+    if (failure !== undefined) throw failure;
+  }
+
+  async nackJobs(workerId: string, ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return this.write((db) => db.query(Q.nackJobs).run({ worker_id: workerId, ids: JSON.stringify(ids), now: Date.now() }).changes);
+  }
+
+  async getJob(id: string): Promise<JobRecord | null> {
+    const row = await this.read((db) => one(db, Q.getJob, { id }));
+    return row ? toJobRecord(row) : null;
+  }
+
+  async listJobs(filter: ListJobsFilter): Promise<JobRecord[]> {
+    const rows = await this.read((db) =>
+      all(db, Q.listJobs, {
+        queue: filter.queue ?? null,
+        status: filter.status ?? null,
+        job_name: filter.jobName ?? null,
+        limit: filter.limit ?? 100,
+        offset: filter.offset ?? 0,
+      }),
+    );
+    return rows.map(toJobRecord);
+  }
+
+  async cancelJob(id: string): Promise<boolean> {
+    return this.write((db) => db.query(Q.cancelJob).run({ id, now: Date.now() }).changes === 1);
+  }
+
+  async deleteJob(id: string): Promise<boolean> {
+    return this.write((db) => db.query(Q.deleteJob).run({ id }).changes === 1);
+  }
+
+  async getQueueStats(): Promise<QueueStats> {
+    const r = (await this.read((db) => one(db, Q.queueStats)))!;
+    const stats = { queued: r.queued, processing: r.processing, done: r.done, dead_letter: r.dead_letter, cancelled: r.cancelled };
+    return { total: stats.queued + stats.processing + stats.done + stats.dead_letter + stats.cancelled, ...stats };
+  }
+
+  async getQueueBreakdown(): Promise<QueueBreakdown[]> {
+    const now = Date.now();
+    const rows = await this.read((db) => all(db, Q.queueBreakdown, { now }));
+    return rows.map((r) => ({
+      queue: r.queue ?? "default",
+      queued: r.queued,
+      processing: r.processing,
+      done: r.done,
+      cancelled: r.cancelled,
+      oldestQueuedAgeSeconds: r.oldest_run_at === null ? null : (now - r.oldest_run_at) / 1000,
+    }));
+  }
+
+  // ---------------------------------------------------------------- workers
+
+  async registerWorker(w: WorkerRegistration): Promise<string> {
+    return this.write((db) => {
+      const now = Date.now();
+      // The predecessor with this (hostname, pid) is dead: its processing jobs go back first.
+      db.query(Q.registerWorkerRequeue).run({ hostname: w.hostname, pid: w.pid, now });
+      return one(db, Q.registerWorker, {
+        id: w.id,
+        hostname: w.hostname,
+        pid: w.pid,
+        queues: JSON.stringify(w.queues),
+        concurrency: w.concurrency,
+        version: w.version,
+        metadata: JSON.stringify(w.metadata),
+        now,
+      })!.id as string;
+    });
+  }
+
+  async heartbeat(workerId: string, metadata?: Record<string, unknown>): Promise<void> {
+    await this.write((db) => db.query(Q.heartbeat).run({ id: workerId, metadata: metadata ? JSON.stringify(metadata) : null, now: Date.now() }));
+  }
+
+  async markWorkerStopped(workerId: string): Promise<void> {
+    await this.write((db) => db.query(Q.workerStopped).run({ id: workerId, now: Date.now() }));
+  }
+
+  async listWorkers(): Promise<WorkerRecord[]> {
+    const rows = await this.read((db) => all(db, Q.listWorkers));
+    return rows.map((r) => ({
+      id: r.id,
+      hostname: r.hostname,
+      pid: r.pid,
+      queues: parseJson(r.queues) ?? [],
+      concurrency: r.concurrency,
+      status: r.status,
+      lastHeartbeat: new Date(r.last_heartbeat),
+      startedAt: new Date(r.started_at),
+      version: r.version,
+      metadata: parseJson(r.metadata),
+    }));
+  }
+
+  async rescueStaleWorkers(timeoutSeconds: number): Promise<{ workers: number; jobs: number }> {
+    return this.write((db) => {
+      const now = Date.now();
+      const cutoff = now - timeoutSeconds * 1000;
+      const workers = db.query(Q.rescueStaleWorkers).run({ cutoff }).changes;
+      const jobs = db.query(Q.rescueStaleJobs).run({ cutoff, now }).changes;
+      return { workers, jobs };
+    });
+  }
+
+  async deleteExpiredJobs(): Promise<number> {
+    return this.write((db) => db.query(Q.deleteExpired).run({ now: Date.now() }).changes);
+  }
+
+  /**
+   * No advisory locks in SQLite: a lease row stands in. It is taken only if free or expired and
+   * released when `fn` settles, so one caller at a time runs `fn`, across processes sharing the file.
+   * A holder that dies keeps the lease for at most LEASE_MS, and an `fn` outliving its lease may
+   * overlap the next holder; the guarded work (rescue, expiry, schedule CAS) is idempotent, so
+   * either only costs a delay or a duplicate pass, never a duplicate job.
+   */
+  async withLeaderLock(key: LeaderKey, fn: () => Promise<void>): Promise<boolean> {
+    const owner = crypto.randomUUID();
+    const won = await this.write((db) => {
+      const now = Date.now();
+      return one(db, Q.leaseAcquire, { name: key, owner, expires_at: now + LEASE_MS, now }) !== null;
+    });
+    if (!won) return false;
+    try {
+      await fn();
+      return true;
+    } finally {
+      if (!this.closed) await this.write((db) => db.query(Q.leaseRelease).run({ name: key, owner })).catch(() => {});
+    }
+  }
+
+  // ---------------------------------------------------------------- dead letters
+
+  private dlqParams(f: DeadLetterFilter): Params {
+    const list = (xs?: string[]) => (xs && xs.length ? JSON.stringify(xs) : null);
+    return {
+      job_names: list(f.jobNames),
+      queues: list(f.queues),
+      reasons: list(f.reasons),
+      since: f.since ? f.since.getTime() : null,
+      before: f.before ? f.before.getTime() : null,
+      resurrected: f.resurrected === undefined || f.resurrected === null ? null : f.resurrected ? 1 : 0,
+    };
+  }
+
+  async listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetterRecord[]> {
+    const rows = await this.read((db) => all(db, Q.deadLetterList, { ...this.dlqParams(filter), limit: filter.limit ?? 1000, offset: filter.offset ?? 0 }));
+    return rows.map(toDeadLetter);
+  }
+
+  async countDeadLetters(filter: DeadLetterFilter): Promise<number> {
+    return (await this.read((db) => one(db, Q.deadLetterCount, this.dlqParams(filter))))!.n;
+  }
+
+  async getDeadLetter(id: string): Promise<DeadLetterRecord | null> {
+    const row = await this.read((db) => one(db, Q.deadLetterGet, { id }));
+    return row ? toDeadLetter(row) : null;
+  }
+
+  async replayDeadLetter(id: string, newJobId: string, o: ReplayOptions): Promise<string | null> {
+    const row = await this.write((db) => {
+      const now = Date.now();
+      const inserted = one(db, Q.deadLetterReplay, {
+        id,
+        new_id: newJobId,
+        reset_attempts: (o.resetAttempts ?? true) ? 1 : 0,
+        max_attempts: o.maxAttempts ?? null,
+        priority: o.priority ?? null,
+        queue: o.queue ?? null,
+        now,
+      });
+      if (inserted) db.query(Q.deadLetterBump).run({ id, now });
+      return inserted;
+    });
+    if (!row) return null;
+    this.notifyNewJob(row.queue);
+    return row.id;
+  }
+
+  async deleteDeadLetter(id: string): Promise<boolean> {
+    return this.write((db) => db.query(Q.deadLetterDelete).run({ id }).changes === 1);
+  }
+
+  async purgeDeadLetters(filter: DeadLetterFilter): Promise<number> {
+    return this.write((db) => db.query(Q.deadLetterPurge).run(this.dlqParams(filter)).changes);
+  }
+
+  async deadLetterStats(): Promise<DeadLetterStats> {
+    const now = Date.now();
+    const r = (await this.read((db) => one(db, Q.deadLetterStats)))!;
+    return {
+      total: r.total,
+      byJobName: parseJson(r.by_job_name) ?? {},
+      byQueue: parseJson(r.by_queue) ?? {},
+      byReason: parseJson(r.by_reason) ?? {},
+      oldestAgeHours: r.oldest_moved_at === null ? null : (now - r.oldest_moved_at) / 3_600_000,
+      resurrectedCount: r.resurrected,
+    };
+  }
+
+  // ---------------------------------------------------------------- schedules
+
+  async upsertSchedule(s: ScheduleUpsert): Promise<ScheduleRecord> {
+    const row = await this.write((db) =>
+      one(db, Q.scheduleUpsert, {
+        id: Bun.randomUUIDv7(),
+        name: s.name,
+        schedule_type: s.scheduleType,
+        schedule_value: s.scheduleValue,
+        priority: s.priority,
+        queue: s.queue,
+        max_attempts: s.maxAttempts,
+        args: JSON.stringify(s.args),
+        next_run: s.nextRun.getTime(),
+        now: Date.now(),
+      }),
+    );
+    return toSchedule(row!);
+  }
+
+  async getSchedule(name: string): Promise<ScheduleRecord | null> {
+    const row = await this.read((db) => one(db, Q.scheduleGet, { name }));
+    return row ? toSchedule(row) : null;
+  }
+
+  async listSchedules(status?: "active" | "paused"): Promise<ScheduleRecord[]> {
+    return (await this.read((db) => all(db, Q.scheduleList, { status: status ?? null }))).map(toSchedule);
+  }
+
+  async setScheduleStatus(name: string, status: "active" | "paused"): Promise<boolean> {
+    return this.write((db) => db.query(Q.scheduleSetStatus).run({ name, status, now: Date.now() }).changes > 0);
+  }
+
+  async removeSchedule(name: string): Promise<boolean> {
+    return this.write((db) => db.query(Q.scheduleRemove).run({ name }).changes > 0);
+  }
+
+  async fireSchedule(name: string, expectedNextRun: Date, nextRun: Date, job: NewJob): Promise<boolean> {
+    const fired = await this.write((db) => {
+      const now = Date.now();
+      const advanced = db.query(Q.scheduleAdvance).run({ name, expected: expectedNextRun.getTime(), next_run: nextRun.getTime(), job_id: job.id, now });
+      if (advanced.changes !== 1) return false;
+      db.query(Q.insertJob).run(jobParams(job, now));
+      return true;
+    });
+    if (fired) this.notifyNewJob(job.queue);
+    return fired;
+  }
+
+  async reset(): Promise<void> {
+    await this.write((db) => db.run(Q.reset));
+  }
+}
+
+interface TxRunner {
+  /** Inside a transaction this is a savepoint; outside, BEGIN DEFERRED. */
+  <T>(fn: () => T): T;
+  immediate<T>(fn: () => T): T;
+}
+
+function makeTx(db: Database): TxRunner {
+  const tx = db.transaction((fn: () => unknown) => fn());
+  return Object.assign(<T>(fn: () => T): T => tx(fn) as T, { immediate: <T>(fn: () => T): T => tx.immediate(fn) as T });
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))) return true;
+  return error instanceof Error && /database is locked|database table is locked/i.test(error.message);
+}
+
+function one(db: Database, sql: string, params: Params = {}): Row | null {
+  return db.query(sql).get(params) as Row | null;
+}
+
+function all(db: Database, sql: string, params: Params = {}): Row[] {
+  return db.query(sql).all(params) as Row[];
+}
+
+function jobParams(j: NewJob, now: number): Params {
+  return {
+    id: j.id,
+    job_name: j.jobName,
+    args: j.argsJson,
+    args_hash: j.argsHash,
+    max_attempts: j.maxAttempts,
+    queue: j.queue,
+    priority: j.priority,
+    unique_job: j.uniqueJob ? 1 : 0,
+    dedup_key: j.dedupKey,
+    scheduled_at: j.scheduledAt ? j.scheduledAt.getTime() : null,
+    producer_id: j.producerId,
+    now,
+  };
+}
+
+function parseJson(text: string | null | undefined): any {
+  return text === null || text === undefined ? null : JSON.parse(text);
+}
+
+function toDate(ms: number | null | undefined): Date | null {
+  return ms === null || ms === undefined ? null : new Date(ms);
+}
+
+function runTime(j: ClaimedJob): number {
+  return (j.scheduledAt ?? j.createdAt).getTime();
+}
+
+function toClaimed(r: Row): ClaimedJob {
+  return {
+    id: r.id,
+    jobName: r.job_name,
+    args: JSON.parse(r.args),
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    queue: r.queue,
+    priority: r.priority,
+    scheduledAt: toDate(r.scheduled_at),
+    createdAt: new Date(r.created_at),
+  };
+}
+
+function toJobRecord(r: Row): JobRecord {
+  return {
+    id: r.id,
+    jobName: r.job_name,
+    args: JSON.parse(r.args),
+    status: r.status,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    queue: r.queue,
+    priority: r.priority,
+    uniqueJob: r.unique_job === 1,
+    dedupKey: r.dedup_key,
+    scheduledAt: toDate(r.scheduled_at),
+    expiresAt: toDate(r.expires_at),
+    lastError: r.last_error,
+    result: parseJson(r.result),
+    producerId: r.producer_id,
+    workerId: r.worker_id,
+    createdAt: new Date(r.created_at),
+    updatedAt: new Date(r.updated_at),
+  };
+}
+
+function toDeadLetter(r: Row): DeadLetterRecord {
+  return {
+    id: r.id,
+    jobName: r.job_name,
+    args: JSON.parse(r.args),
+    queue: r.queue,
+    priority: r.priority,
+    maxAttempts: r.max_attempts,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    reason: r.dead_letter_reason,
+    originalCreatedAt: new Date(r.original_created_at),
+    movedAt: new Date(r.moved_to_dead_letter_at),
+    resurrectionCount: r.resurrection_count ?? 0,
+    lastResurrectionAt: toDate(r.last_resurrection_at),
+    tags: parseJson(r.tags),
+  };
+}
+
+function toSchedule(r: Row): ScheduleRecord {
+  return {
+    id: r.id,
+    name: r.job_name,
+    scheduleType: r.schedule_type,
+    scheduleValue: r.schedule_value,
+    priority: r.priority,
+    queue: r.queue,
+    maxAttempts: r.max_attempts,
+    args: parseJson(r.job_kwargs) ?? {},
+    status: r.status,
+    createdAt: new Date(r.created_at),
+    updatedAt: new Date(r.updated_at),
+    lastRun: toDate(r.last_run),
+    nextRun: toDate(r.next_run),
+    runCount: r.run_count,
+    lastJobId: r.last_job_id,
+  };
+}

@@ -1,0 +1,288 @@
+/**
+ * The storage contract. Postgres, SQLite and memory implement it; the worker, the
+ * scheduler, the CLI and the dashboard only ever talk to this interface.
+ * Durations are seconds; ids are UUID strings; args and results are JSON values.
+ */
+
+export type JobStatus = "queued" | "processing" | "done" | "cancelled";
+export const JOB_STATUSES: readonly JobStatus[] = ["queued", "processing", "done", "cancelled"];
+
+export type DeadLetterReason =
+  | "max_retries_exceeded"
+  | "job_not_found"
+  | "invalid_arguments"
+  | "permanent_failure"
+  | "timeout"
+  | "manual_move";
+
+/** A row to insert. `argsJson` is the already-serialised args object (serialised once, on the caller side). */
+export interface NewJob {
+  id: string;
+  jobName: string;
+  argsJson: string;
+  argsHash: string | null;
+  maxAttempts: number;
+  queue: string;
+  priority: number;
+  uniqueJob: boolean;
+  dedupKey: string | null;
+  scheduledAt: Date | null;
+  producerId: string | null;
+}
+
+/** What a worker needs to run a claimed job, and nothing more. */
+export interface ClaimedJob {
+  id: string;
+  jobName: string;
+  args: unknown;
+  attempts: number;
+  maxAttempts: number;
+  queue: string;
+  priority: number;
+  scheduledAt: Date | null;
+  createdAt: Date;
+}
+
+export interface JobRecord {
+  id: string;
+  jobName: string;
+  args: unknown;
+  status: JobStatus;
+  attempts: number;
+  maxAttempts: number;
+  queue: string;
+  priority: number;
+  uniqueJob: boolean;
+  dedupKey: string | null;
+  scheduledAt: Date | null;
+  expiresAt: Date | null;
+  lastError: string | null;
+  result: unknown;
+  producerId: string | null;
+  workerId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ListJobsFilter {
+  queue?: string;
+  status?: JobStatus;
+  jobName?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface QueueStats {
+  total: number;
+  queued: number;
+  processing: number;
+  done: number;
+  dead_letter: number;
+  cancelled: number;
+}
+
+export interface QueueBreakdown {
+  queue: string;
+  queued: number;
+  processing: number;
+  done: number;
+  cancelled: number;
+  /** Age in seconds of the oldest due queued job, or null when none is queued. */
+  oldestQueuedAgeSeconds: number | null;
+}
+
+/**
+ * The end of one attempt. Every outcome is applied only if the row is still
+ * `processing`, owned by `workerId` and at the same `attempts`: a job rescued,
+ * deleted or re-claimed meanwhile is never overwritten.
+ */
+export type JobOutcome =
+  | { kind: "done"; id: string; attempts: number; resultJson: string | null }
+  | { kind: "retry"; id: string; attempts: number; error: string; delaySeconds: number }
+  | { kind: "dead"; id: string; attempts: number; error: string; reason: DeadLetterReason; recordAttempts: number };
+
+export interface WorkerRegistration {
+  id: string;
+  hostname: string;
+  pid: number;
+  queues: string[];
+  concurrency: number;
+  version: string;
+  metadata: Record<string, unknown>;
+}
+
+export interface WorkerRecord {
+  id: string;
+  hostname: string;
+  pid: number;
+  queues: string[];
+  concurrency: number;
+  status: "active" | "stopping" | "stopped";
+  lastHeartbeat: Date;
+  startedAt: Date;
+  version: string | null;
+  metadata: Record<string, unknown> | null;
+}
+
+export interface DeadLetterRecord {
+  id: string;
+  jobName: string;
+  args: unknown;
+  queue: string;
+  priority: number;
+  maxAttempts: number;
+  attempts: number;
+  lastError: string | null;
+  reason: string;
+  originalCreatedAt: Date;
+  movedAt: Date;
+  resurrectionCount: number;
+  lastResurrectionAt: Date | null;
+  tags: Record<string, unknown> | null;
+}
+
+export interface DeadLetterFilter {
+  jobNames?: string[];
+  queues?: string[];
+  reasons?: string[];
+  /** Only rows moved at or after this time. */
+  since?: Date;
+  /** Only rows moved before this time. */
+  before?: Date;
+  resurrected?: boolean;
+  limit?: number;
+  offset?: number;
+}
+
+export interface ReplayOptions {
+  resetAttempts?: boolean;
+  maxAttempts?: number;
+  priority?: number;
+  queue?: string;
+}
+
+export interface DeadLetterStats {
+  total: number;
+  byJobName: Record<string, number>;
+  byQueue: Record<string, number>;
+  byReason: Record<string, number>;
+  oldestAgeHours: number | null;
+  resurrectedCount: number;
+}
+
+export interface BackendCapabilities {
+  /** `enqueue(..., { connection })` inside a caller's transaction. */
+  transactionalEnqueue: boolean;
+  /** Wake-ups that cross processes (LISTEN/NOTIFY). */
+  pushNotify: boolean;
+  /** Leader election that works across processes. */
+  advisoryLocks: boolean;
+  /** Several processes may share the store. */
+  multiProcess: boolean;
+}
+
+export type LeaderKey = "maintenance" | "scheduler" | "migrations";
+
+export interface ScheduleRecord {
+  id: string;
+  name: string;
+  scheduleType: "interval" | "cron";
+  scheduleValue: string;
+  priority: number;
+  queue: string;
+  maxAttempts: number;
+  args: Record<string, unknown>;
+  status: "active" | "paused";
+  createdAt: Date;
+  updatedAt: Date;
+  lastRun: Date | null;
+  nextRun: Date | null;
+  runCount: number;
+  lastJobId: string | null;
+}
+
+export interface ScheduleUpsert {
+  name: string;
+  scheduleType: "interval" | "cron";
+  scheduleValue: string;
+  priority: number;
+  queue: string;
+  maxAttempts: number;
+  args: Record<string, unknown>;
+  nextRun: Date;
+}
+
+export interface StorageBackend {
+  readonly kind: "postgres" | "sqlite" | "memory";
+  readonly capabilities: BackendCapabilities;
+
+  /** Open connections (idempotent). Never creates tables; `setup()` does. */
+  initialize(): Promise<void>;
+  /** Create or upgrade the schema. Idempotent and safe when run concurrently. Returns migrations applied. */
+  setup(): Promise<number>;
+  /** Versions known to this build and whether each is applied. */
+  migrationStatus(): Promise<{ version: string; name: string; applied: boolean }[]>;
+  close(): Promise<void>;
+
+  /**
+   * Insert jobs in one round trip. Returns one id per input, in order: the new row's id,
+   * or the existing queued row's id when `uniqueJob`/`dedupKey` matched.
+   * `connection` is a backend-specific transaction handle (Postgres only).
+   */
+  insertJobs(jobs: NewJob[], connection?: unknown): Promise<string[]>;
+  /** Wake workers of this queue (debounced by the backend). */
+  notifyNewJob(queue: string): void;
+  /** Subscribe to new-job wake-ups for this process. Returns an unsubscribe function. */
+  listen(onJob: (queue: string) => void): Promise<() => Promise<void>>;
+
+  /** Claim up to `limit` due queued jobs, best priority then oldest run time first. */
+  claimJobs(workerId: string, queues: readonly string[] | null, limit: number): Promise<ClaimedJob[]>;
+  /** Apply outcomes in as few statements as possible. Never throws for an unmatched row. */
+  applyOutcomes(workerId: string, outcomes: readonly JobOutcome[], resultTtl: number): Promise<void>;
+  /** Put claimed-but-unfinished jobs back to queued, attempts kept. Returns rows changed. */
+  nackJobs(workerId: string, ids: readonly string[]): Promise<number>;
+
+  getJob(id: string): Promise<JobRecord | null>;
+  listJobs(filter: ListJobsFilter): Promise<JobRecord[]>;
+  cancelJob(id: string): Promise<boolean>;
+  deleteJob(id: string): Promise<boolean>;
+  getQueueStats(): Promise<QueueStats>;
+  getQueueBreakdown(): Promise<QueueBreakdown[]>;
+
+  /** Register (or take over a dead predecessor with the same hostname and pid). Returns the id to use. */
+  registerWorker(worker: WorkerRegistration): Promise<string>;
+  heartbeat(workerId: string, metadata?: Record<string, unknown>): Promise<void>;
+  markWorkerStopped(workerId: string): Promise<void>;
+  listWorkers(): Promise<WorkerRecord[]>;
+  /** Mark workers silent for longer than `timeoutSeconds` stopped and requeue their processing jobs. */
+  rescueStaleWorkers(timeoutSeconds: number): Promise<{ workers: number; jobs: number }>;
+  /** Delete done rows whose retention ended. */
+  deleteExpiredJobs(): Promise<number>;
+  /** Run `fn` only if this process wins the named lock; returns whether it ran. */
+  withLeaderLock(key: LeaderKey, fn: () => Promise<void>): Promise<boolean>;
+
+  listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetterRecord[]>;
+  countDeadLetters(filter: DeadLetterFilter): Promise<number>;
+  getDeadLetter(id: string): Promise<DeadLetterRecord | null>;
+  /** Mint a fresh queued job from a dead-letter row; bump its resurrection count. Null if missing. */
+  replayDeadLetter(id: string, newJobId: string, options: ReplayOptions): Promise<string | null>;
+  deleteDeadLetter(id: string): Promise<boolean>;
+  /** Delete every row matching the filter (limit/offset ignored). Returns rows deleted. */
+  purgeDeadLetters(filter: DeadLetterFilter): Promise<number>;
+  deadLetterStats(): Promise<DeadLetterStats>;
+
+  upsertSchedule(schedule: ScheduleUpsert): Promise<ScheduleRecord>;
+  getSchedule(name: string): Promise<ScheduleRecord | null>;
+  listSchedules(status?: "active" | "paused"): Promise<ScheduleRecord[]>;
+  setScheduleStatus(name: string, status: "active" | "paused"): Promise<boolean>;
+  removeSchedule(name: string): Promise<boolean>;
+  /**
+   * Fire a due schedule: compare-and-swap `next_run` from `expectedNextRun` to `nextRun`
+   * and insert `job` in the same transaction. Returns false (and inserts nothing) when
+   * another scheduler won, the schedule is paused or gone.
+   */
+  fireSchedule(name: string, expectedNextRun: Date, nextRun: Date, job: NewJob): Promise<boolean>;
+
+  /** Remove all jobs and workers (tests). */
+  reset(): Promise<void>;
+}

@@ -1,0 +1,33 @@
+import { ErrorCodes, SoniqError } from "../errors.ts";
+
+/** Serialise args once, refusing what JSON cannot carry faithfully (functions, BigInt, symbols, cycles, NaN). */
+export function serializeArgs(args: unknown, maxBytes: number, what = "args"): string {
+  if (args === null || typeof args !== "object" || Array.isArray(args)) {
+    throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `${what} must be a plain object of named arguments`, { received: describe(args) });
+  }
+  const text = serializeJson(args, what);
+  const bytes = Buffer.byteLength(text);
+  if (bytes > maxBytes) {
+    throw new SoniqError(ErrorCodes.ARGS_TOO_LARGE, `${what} serialise to ${bytes} bytes, over the limit of ${maxBytes} (maxArgsBytes)`, { bytes, limit: maxBytes });
+  }
+  return text;
+}
+
+export function serializeJson(value: unknown, what = "value"): string {
+  try {
+    const text = JSON.stringify(value, (key, v) => {
+      if (typeof v === "function" || typeof v === "symbol") throw new TypeError(`${what}${key ? `.${key}` : ""} is a ${typeof v}`);
+      if (typeof v === "bigint") throw new TypeError(`${what}${key ? `.${key}` : ""} is a BigInt (pass it as a string)`);
+      if (typeof v === "number" && !Number.isFinite(v)) throw new TypeError(`${what}${key ? `.${key}` : ""} is ${v}`);
+      return v;
+    });
+    return text ?? "null";
+  } catch (cause) {
+    const message = cause instanceof TypeError && /circular|cyclic/i.test(cause.message) ? `${what} contain a cycle` : (cause as Error).message;
+    throw new SoniqError(ErrorCodes.NOT_SERIALIZABLE, `${what} are not JSON-serialisable: ${message}`, {}, { cause });
+  }
+}
+
+function describe(x: unknown): string {
+  return x === null ? "null" : Array.isArray(x) ? "array" : typeof x;
+}

@@ -1,0 +1,15 @@
+export { Soniq, type SoniqOptions, type EnqueueOptions, type EnqueueManyOptions, type JobStatusInfo } from "./soniq.ts";
+export { Type, type Static, type TSchema } from "@sinclair/typebox";
+export { taskRef, type JobContext, type JobHandle, type JobOptions, type TaskRef, type JobArgs } from "./core/job.ts";
+export { SoniqError, ErrorCodes, isSoniqError, type ErrorCode } from "./errors.ts";
+export { computeArgsHash } from "./core/hashing.ts";
+export { computeRetryDelay, type RetryOptions } from "./core/retry.ts";
+export { resolveSettings, envName, type Settings, type SettingsInput } from "./settings.ts";
+export { Worker, type WorkerOptions, type WorkerSummary } from "./worker/worker.ts";
+export type { MetricsSink, BeforeJobHook, AfterJobHook, ErrorHook } from "./worker/hooks.ts";
+export { DeadLetterService } from "./dead-letter.ts";
+export { PostgresBackend } from "./backends/postgres/index.ts";
+export { SqliteBackend } from "./backends/sqlite/index.ts";
+export { MemoryBackend } from "./backends/memory/index.ts";
+export type * from "./backends/types.ts";
+export { VERSION } from "./version.ts";

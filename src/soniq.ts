@@ -1,0 +1,454 @@
+import type { Static, TSchema } from "@sinclair/typebox";
+import { hostname } from "node:os";
+import { basename } from "node:path";
+import type postgres from "postgres";
+import { PostgresBackend } from "./backends/postgres/index.ts";
+import { createBackend } from "./backends/resolve.ts";
+import type { JobRecord, JobStatus, ListJobsFilter, NewJob, QueueBreakdown, QueueStats, StorageBackend, WorkerRecord } from "./backends/types.ts";
+import { computeArgsHash } from "./core/hashing.ts";
+import {
+  callerFile,
+  checkAgainst,
+  checkInt,
+  checkQueueName,
+  isJobHandle,
+  isTaskRef,
+  JobDefinition,
+  resolveJobOptions,
+  validateTaskName,
+  type JobArgs,
+  type JobContext,
+  type JobHandle,
+  type JobHandler,
+  type JobOptions,
+  type TaskRef,
+} from "./core/job.ts";
+import { serializeArgs } from "./core/json.ts";
+import { createLogger, type Logger, type LogSink } from "./core/logger.ts";
+import { DeadLetterService } from "./dead-letter.ts";
+import { ErrorCodes, SoniqError } from "./errors.ts";
+import { resolveSettings, type Settings, type SettingsInput } from "./settings.ts";
+import { Hooks, type AfterJobHook, type BeforeJobHook, type ErrorHook, type MetricsSink } from "./worker/hooks.ts";
+import { Worker, type WorkerOptions, type WorkerSummary } from "./worker/worker.ts";
+
+export interface SoniqOptions extends SettingsInput {
+  /** A ready backend instance (tests, custom storage); otherwise chosen from `databaseUrl`. */
+  backend?: StorageBackend;
+  /** Where structured log lines go (default: stderr). */
+  logSink?: LogSink;
+  /** Metrics sinks; see docs/observability.md. */
+  metrics?: MetricsSink | MetricsSink[];
+}
+
+export interface EnqueueOptions {
+  /** 1..1000, lower runs first; overrides the job's default. */
+  priority?: number;
+  queue?: string;
+  /** Not before this time: a Date, or seconds from now. */
+  scheduledAt?: Date | number;
+  /** Deduplicate by args hash while a matching job is queued. */
+  unique?: boolean;
+  /** Explicit dedup key: while a queued job has it, enqueue returns that job's id. */
+  dedupKey?: string;
+  /** A postgres.js transaction (`sql.begin(tx => ...)`): the job exists iff it commits. */
+  connection?: unknown;
+}
+
+export interface EnqueueManyOptions {
+  priority?: number;
+  queue?: string;
+  scheduledAt?: Date | number;
+  connection?: unknown;
+}
+
+export interface JobStatusInfo {
+  id: string;
+  status: JobStatus | "dead_letter";
+  jobName: string;
+  attempts: number;
+  maxAttempts: number;
+  queue: string;
+  result: unknown;
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+type AnyTarget = JobHandle<any, any> | TaskRef<any> | string;
+type ArgsOf<T> = T extends JobHandle<infer A, any> ? A : T extends TaskRef<infer A> ? A : JobArgs;
+/** Args may be omitted when every field is optional. */
+type ArgsParam<A> = {} extends A ? [args?: A, options?: EnqueueOptions] : [args: A, options?: EnqueueOptions];
+
+const ENQUEUE_OPTION_KEYS = new Set(["priority", "queue", "scheduledAt", "unique", "dedupKey", "connection"]);
+const WARN_TTL_MS = 3_600_000;
+
+export class Soniq {
+  readonly settings: Readonly<Settings>;
+  readonly logger: Logger;
+  readonly deadLetter: DeadLetterService;
+  private readonly registry = new Map<string, JobDefinition>();
+  private readonly hooks: Hooks;
+  private _backend: StorageBackend | undefined;
+  private initializing: Promise<void> | null = null;
+  private closed = false;
+  private readonly workers = new Set<Worker>();
+  private readonly warnedUnknown = new Map<string, number>();
+  private readonly producerId: string;
+
+  constructor(options: SoniqOptions = {}) {
+    const { backend, logSink, metrics, ...settingsInput } = options;
+    this.settings = Object.freeze(resolveSettings(settingsInput));
+    this.logger = createLogger(this.settings.logLevel, logSink);
+    this.hooks = new Hooks(this.logger);
+    if (metrics) this.hooks.metrics.push(...(Array.isArray(metrics) ? metrics : [metrics]));
+    this._backend = backend;
+    this.deadLetter = new DeadLetterService(() => this.ready());
+    this.producerId =
+      this.settings.producerId === "auto" ? `${hostname()}:${process.pid}:${basename(process.argv[1] ?? process.argv0)}` : this.settings.producerId;
+  }
+
+  /** The storage backend (created on first use; connections open lazily). */
+  get backend(): StorageBackend {
+    this._backend ??= createBackend(this.settings.databaseUrl, this.settings, this.logger);
+    return this._backend;
+  }
+
+  /** Soniq's own postgres.js client, for `app.sql.begin(tx => app.enqueue(job, args, { connection: tx }))`. */
+  get sql(): postgres.Sql {
+    const backend = this.backend;
+    if (backend instanceof PostgresBackend) return backend.sql;
+    throw new SoniqError(ErrorCodes.UNSUPPORTED, `app.sql needs the Postgres backend (this app uses ${backend.kind})`);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Open connections (idempotent). Tables must exist: run `setup()` or `soniq setup` once per deploy. */
+  async ensureInitialized(): Promise<void> {
+    if (this.closed) throw new SoniqError(ErrorCodes.APP_CLOSED, "cannot use a closed Soniq instance");
+    this.initializing ??= this.backend.initialize().catch((cause) => {
+      this.initializing = null;
+      throw new SoniqError(ErrorCodes.INIT_ERROR, `Soniq initialization failed: ${(cause as Error).message}`, {}, { cause });
+    });
+    return this.initializing;
+  }
+
+  private async ready(): Promise<StorageBackend> {
+    await this.ensureInitialized();
+    return this.backend;
+  }
+
+  /** Create or upgrade the schema (idempotent, safe when run concurrently). Returns migrations applied. */
+  async setup(): Promise<number> {
+    if (this.closed) throw new SoniqError(ErrorCodes.APP_CLOSED, "cannot use a closed Soniq instance");
+    const applied = await this.backend.setup();
+    await this.ensureInitialized();
+    return applied;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.workers].map((w) => w.stop()));
+    if (this._backend) await this._backend.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ---- defining jobs ----
+
+  /** Register a handler. Args are typed from `validate` (a TypeBox schema) or from the handler. */
+  job<S extends TSchema, R>(options: JobOptions<S> & { validate: S }, handler: JobHandler<Static<S>, R>): JobHandle<Static<S>, Awaited<R>>;
+  job<S extends TSchema, R>(options: JobOptions<S> & { argsModel: S }, handler: JobHandler<Static<S>, R>): JobHandle<Static<S>, Awaited<R>>;
+  job<A extends JobArgs = JobArgs, R = unknown>(options: JobOptions<undefined>, handler: JobHandler<A, R>): JobHandle<A, Awaited<R>>;
+  job<A extends JobArgs = JobArgs, R = unknown>(handler: JobHandler<A, R>): JobHandle<A, Awaited<R>>;
+  job(optionsOrHandler: JobOptions | JobHandler<any, unknown>, maybeHandler?: JobHandler<any, unknown>): JobHandle<any, any> {
+    const [options, handler] = typeof optionsOrHandler === "function" ? [{}, optionsOrHandler] : [optionsOrHandler ?? {}, maybeHandler];
+    if (typeof handler !== "function") throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, "app.job(options, handler): handler must be a function");
+    const resolved = resolveJobOptions(options as JobOptions, handler, this.settings.taskNamePattern, callerFile());
+    const definition = new JobDefinition(resolved, handler);
+    if (this.registry.has(resolved.name)) this.logger.warn("job registered twice; the last registration wins", { job: resolved.name });
+    this.registry.set(resolved.name, definition);
+    const brand = Symbol.for("soniq.job");
+    return Object.freeze({
+      [brand]: true as const,
+      name: resolved.name,
+      options: Object.freeze({ ...resolved }),
+      run: async (args: JobArgs, ctx: Partial<JobContext> = {}) =>
+        handler(args, {
+          jobId: "direct",
+          jobName: resolved.name,
+          attempt: 1,
+          maxAttempts: resolved.retries + 1,
+          queue: resolved.queue,
+          workerId: "",
+          scheduledAt: null,
+          createdAt: new Date(),
+          signal: new AbortController().signal,
+          ...ctx,
+        }),
+    }) as unknown as JobHandle<any, any>;
+  }
+
+  /** Registered task names. */
+  get jobNames(): string[] {
+    return [...this.registry.keys()];
+  }
+
+  getDefinition(name: string): JobDefinition | undefined {
+    return this.registry.get(name);
+  }
+
+  // ---- hooks ----
+
+  beforeJob(hook: BeforeJobHook): this {
+    this.hooks.before.push(hook);
+    return this;
+  }
+
+  afterJob(hook: AfterJobHook): this {
+    this.hooks.after.push(hook);
+    return this;
+  }
+
+  onError(hook: ErrorHook): this {
+    this.hooks.onError.push(hook);
+    return this;
+  }
+
+  // ---- enqueueing ----
+
+  /** Enqueue by handle, task name or `taskRef`. Returns the job id (an existing one when deduplicated). */
+  async enqueue<T extends AnyTarget>(target: T, ...rest: ArgsParam<ArgsOf<T>>): Promise<string> {
+    const [args, options = {}] = rest as [unknown, EnqueueOptions | undefined];
+    const job = this.buildJob(target, args ?? {}, options, "enqueue");
+    const backend = await this.ready();
+    const [id] = await backend.insertJobs([job], options.connection);
+    return id!;
+  }
+
+  /** Enqueue many jobs of one target in one round trip. Returns ids in input order. */
+  async enqueueMany<T extends AnyTarget>(target: T, argsList: readonly ArgsOf<T>[], options: EnqueueManyOptions = {}): Promise<string[]> {
+    if (!Array.isArray(argsList)) throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, "enqueueMany(target, argsList): argsList must be an array");
+    for (const key of Object.keys(options)) {
+      if (!["priority", "queue", "scheduledAt", "connection"].includes(key)) {
+        throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `unknown enqueueMany option "${key}"`, { option: key });
+      }
+    }
+    if (argsList.length === 0) return [];
+    const jobs = argsList.map((args, index) => {
+      try {
+        return this.buildJob(target, args, options, "enqueueMany");
+      } catch (error) {
+        if (error instanceof SoniqError) throw new SoniqError(error.code, `argsList[${index}]: ${error.message.replace(/^\[[A-Z_]+\] /, "")}`, { ...error.context, index });
+        throw error;
+      }
+    });
+    if (jobs[0]!.uniqueJob) {
+      throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `${jobs[0]!.jobName} is a unique job: enqueue unique jobs one at a time`);
+    }
+    const backend = await this.ready();
+    return backend.insertJobs(jobs, options.connection);
+  }
+
+  /** Enqueue to run at `runAt` (a Date, or seconds from now). */
+  async schedule<T extends AnyTarget>(target: T, runAt: Date | number, args?: ArgsOf<T>, options: Omit<EnqueueOptions, "scheduledAt"> = {}): Promise<string> {
+    return this.enqueue(target as AnyTarget, (args ?? {}) as JobArgs, { ...options, scheduledAt: runAt });
+  }
+
+  /** Validate everything and build the row; throws before anything is written. */
+  private buildJob(target: AnyTarget, args: unknown, options: EnqueueOptions, caller: string): NewJob {
+    if (this.closed) throw new SoniqError(ErrorCodes.APP_CLOSED, "cannot use a closed Soniq instance");
+    if (options === null || typeof options !== "object") throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `${caller} options must be an object`);
+    for (const key of Object.keys(options)) {
+      if (!ENQUEUE_OPTION_KEYS.has(key)) throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `unknown ${caller} option "${key}"`, { option: key });
+    }
+    let name: string;
+    let definition: JobDefinition | undefined;
+    let refSchema: TSchema | undefined;
+    let refQueue: string | undefined;
+    if (isJobHandle(target)) {
+      name = target.name;
+      definition = this.registry.get(name);
+      if (!definition) throw new SoniqError(ErrorCodes.UNKNOWN_TASK_NAME, `job handle "${name}" belongs to another Soniq instance`, { taskName: name });
+    } else if (isTaskRef(target)) {
+      name = target.name;
+      definition = this.registry.get(name);
+      refSchema = target.schema;
+      refQueue = target.defaultQueue;
+    } else if (typeof target === "string") {
+      name = validateTaskName(target, this.settings.taskNamePattern);
+      definition = this.registry.get(name);
+      if (!definition) this.checkUnknownName(name);
+    } else {
+      throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `${caller} target must be a job handle, a task name or a taskRef`, { received: typeof target });
+    }
+
+    const argsJson = serializeArgs(args, this.settings.maxArgsBytes);
+    const problems = refSchema ? checkAgainst(refSchema, args) : definition?.argsProblems(args);
+    if (problems) {
+      throw new SoniqError(ErrorCodes.VALIDATION_FAILED, `invalid arguments for ${name}: ${problems}`, { taskName: name, problems });
+    }
+
+    const priority = options.priority ?? definition?.options.priority ?? 100;
+    checkInt("priority", priority, 1, 1000);
+    const queue = checkQueueName(options.queue ?? refQueue ?? definition?.options.queue ?? "default");
+    const dedupKey = options.dedupKey ?? null;
+    if (dedupKey !== null && (typeof dedupKey !== "string" || dedupKey.length === 0)) {
+      throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, "dedupKey must be a non-empty string", { dedupKey });
+    }
+    const unique = dedupKey === null && (options.unique ?? definition?.options.unique ?? false);
+    if (options.connection !== undefined && !this.backend.capabilities.transactionalEnqueue) {
+      throw new SoniqError(ErrorCodes.UNSUPPORTED, `transactional enqueue (connection) needs the Postgres backend; this app uses ${this.backend.kind}`);
+    }
+    return {
+      id: Bun.randomUUIDv7(),
+      jobName: name,
+      argsJson,
+      argsHash: unique ? computeArgsHash(args as JobArgs) : null,
+      maxAttempts: definition ? definition.maxAttempts : this.settings.maxRetries + 1,
+      queue,
+      priority,
+      uniqueJob: unique,
+      dedupKey,
+      scheduledAt: toScheduledAt(options.scheduledAt),
+      producerId: this.producerId,
+    };
+  }
+
+  private checkUnknownName(name: string): void {
+    const mode = this.settings.enqueueValidation;
+    if (mode === "strict") {
+      throw new SoniqError(
+        ErrorCodes.UNKNOWN_TASK_NAME,
+        `no job named "${name}" is registered on this Soniq instance. Register it, enqueue a taskRef, or set SONIQ_ENQUEUE_VALIDATION=warn|none for producer-only services`,
+        { taskName: name, mode },
+      );
+    }
+    if (mode === "warn") {
+      const now = Date.now();
+      const last = this.warnedUnknown.get(name);
+      if (last === undefined || now - last > WARN_TTL_MS) {
+        if (this.warnedUnknown.size >= 1024) this.warnedUnknown.delete(this.warnedUnknown.keys().next().value!);
+        this.warnedUnknown.set(name, now);
+        this.logger.warn("enqueueing a task name not registered here", { taskName: name, code: ErrorCodes.UNKNOWN_TASK_NAME });
+      }
+    }
+  }
+
+  // ---- inspecting and managing ----
+
+  async getJob(id: string): Promise<JobRecord | null> {
+    return (await this.ready()).getJob(id);
+  }
+
+  /** The handler's return value once the job is done; null before that (or if it returned nothing). */
+  async getResult<R = unknown>(idOrHandle: string): Promise<R | null> {
+    const job = await this.getJob(idOrHandle);
+    return job?.status === "done" ? ((job.result ?? null) as R | null) : null;
+  }
+
+  /** Status with result and last error; `dead_letter` once the job left for the dead-letter queue. */
+  async getJobStatus(id: string): Promise<JobStatusInfo | null> {
+    const backend = await this.ready();
+    const job = await backend.getJob(id);
+    if (job) {
+      const { status, jobName, attempts, maxAttempts, queue, result, lastError, createdAt, updatedAt } = job;
+      return { id, status, jobName, attempts, maxAttempts, queue, result: result ?? null, lastError, createdAt, updatedAt };
+    }
+    const dead = await backend.getDeadLetter(id);
+    if (!dead) return null;
+    return {
+      id,
+      status: "dead_letter",
+      jobName: dead.jobName,
+      attempts: dead.attempts,
+      maxAttempts: dead.maxAttempts,
+      queue: dead.queue,
+      result: null,
+      lastError: dead.lastError,
+      createdAt: dead.originalCreatedAt,
+      updatedAt: dead.movedAt,
+    };
+  }
+
+  /** Cancel a queued job. False when it is processing, finished or missing. */
+  async cancelJob(id: string): Promise<boolean> {
+    return (await this.ready()).cancelJob(id);
+  }
+
+  /** Delete a job row in any state. */
+  async deleteJob(id: string): Promise<boolean> {
+    return (await this.ready()).deleteJob(id);
+  }
+
+  async listJobs(filter: ListJobsFilter = {}): Promise<JobRecord[]> {
+    if (filter.limit !== undefined) checkInt("limit", filter.limit, 0, 100_000);
+    if (filter.offset !== undefined) checkInt("offset", filter.offset, 0, Number.MAX_SAFE_INTEGER);
+    return (await this.ready()).listJobs(filter);
+  }
+
+  /** `{ total, queued, processing, done, dead_letter, cancelled }`. */
+  async getQueueStats(): Promise<QueueStats> {
+    return (await this.ready()).getQueueStats();
+  }
+
+  /** Per-queue counts and the age of the oldest due job. */
+  async getQueueBreakdown(): Promise<QueueBreakdown[]> {
+    return (await this.ready()).getQueueBreakdown();
+  }
+
+  async listWorkers(): Promise<WorkerRecord[]> {
+    return (await this.ready()).listWorkers();
+  }
+
+  // ---- workers ----
+
+  /** Build a worker without starting it; `await worker.run()`, `await worker.stop()`. */
+  createWorker(options: WorkerOptions = {}): Worker {
+    const concurrency = options.concurrency ?? this.settings.concurrency;
+    checkInt("concurrency", concurrency, 1, 1000);
+    if (this.backend.kind === "postgres" && concurrency > 0) {
+      // Each flush, claim, heartbeat and LISTEN needs a connection; the handlers' own queries need more.
+      const needed = Math.min(concurrency, 8) + this.settings.poolHeadroom;
+      if (needed > this.settings.poolMaxSize) {
+        throw new SoniqError(
+          ErrorCodes.POOL_TOO_SMALL,
+          `pool too small: SONIQ_POOL_MAX_SIZE=${this.settings.poolMaxSize} < ${needed} (min(SONIQ_CONCURRENCY, 8) + SONIQ_POOL_HEADROOM)`,
+        );
+      }
+    }
+    const worker = new Worker(
+      { backend: this.backend, registry: this.registry, settings: this.settings, hooks: this.hooks, logger: this.logger },
+      { ...options, concurrency, queues: options.queues ?? this.settings.queues ?? null },
+    );
+    return worker;
+  }
+
+  /** Run a worker in this process until stopped (or until the queue is drained with `runOnce`). */
+  async runWorker(options: WorkerOptions = {}): Promise<WorkerSummary> {
+    const worker = this.createWorker(options);
+    await this.ensureInitialized();
+    this.workers.add(worker);
+    try {
+      return await worker.run();
+    } finally {
+      this.workers.delete(worker);
+    }
+  }
+}
+
+function toScheduledAt(value: Date | number | undefined): Date | null {
+  if (value === undefined || value === null) return null;
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, "scheduledAt is an invalid Date");
+    return value;
+  }
+  if (typeof value === "number" && Number.isFinite(value) && value >= 0) {
+    return value === 0 ? null : new Date(Date.now() + value * 1000);
+  }
+  throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `scheduledAt must be a Date or seconds from now (>= 0), got ${JSON.stringify(value)}`);
+}

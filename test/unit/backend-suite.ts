@@ -1,0 +1,593 @@
+/**
+ * Behaviour both in-process backends (memory, SQLite) must share with the Postgres backend,
+ * exercised on the StorageBackend interface directly. Not a test file itself: the
+ * memory-backend and sqlite-backend tests call `backendSuite` with a factory.
+ */
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { ErrorCodes, isSoniqError } from "../../src/errors.ts";
+import type { NewJob, StorageBackend } from "../../src/backends/types.ts";
+
+let seq = 0;
+export function job(overrides: Partial<NewJob> = {}): NewJob {
+  return {
+    id: Bun.randomUUIDv7(),
+    jobName: "task",
+    argsJson: JSON.stringify({ n: ++seq }),
+    argsHash: null,
+    maxAttempts: 3,
+    queue: "default",
+    priority: 100,
+    uniqueJob: false,
+    dedupKey: null,
+    scheduledAt: null,
+    producerId: null,
+    ...overrides,
+  };
+}
+
+const W1 = "00000000-0000-4000-8000-000000000001";
+const W2 = "00000000-0000-4000-8000-000000000002";
+
+function worker(id: string, pid: number, hostname = "host-a") {
+  return { id, hostname, pid, queues: ["default"], concurrency: 4, version: "test", metadata: { k: 1 } };
+}
+
+/** Wake-ups are asynchronous (and cross a socket on Postgres): poll instead of guessing a delay. */
+async function eventually(check: () => void, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await Bun.sleep(5);
+    }
+  }
+}
+
+async function rejects(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a rejection");
+}
+
+export function backendSuite(name: string, make: () => Promise<StorageBackend>, dispose: (b: StorageBackend) => Promise<void>) {
+  describe(`${name} backend`, () => {
+    let b: StorageBackend;
+    beforeEach(async () => {
+      b = await make();
+    });
+    afterEach(async () => {
+      await dispose(b);
+    });
+
+    describe("claim", () => {
+      test("claims by priority, then run time, then id, and marks rows processing", async () => {
+        const past = new Date(Date.now() - 60_000);
+        const low = job({ priority: 200 });
+        const high = job({ priority: 10 });
+        const ids = [Bun.randomUUIDv7(), Bun.randomUUIDv7()].sort();
+        const [a, c] = [job({ id: ids[1]! }), job({ id: ids[0]! })];
+        const early = job({ scheduledAt: past }); // older run time than anything created now
+        await b.insertJobs([low, a, c, high, early]);
+
+        const claimed = await b.claimJobs(W1, null, 10);
+        expect(claimed.map((j) => j.id)).toEqual([high.id, early.id, c.id, a.id, low.id]);
+        expect(claimed[0]).toMatchObject({ attempts: 1, maxAttempts: 3, queue: "default", priority: 10, jobName: "task" });
+        expect(claimed[1]!.scheduledAt?.getTime()).toBe(past.getTime());
+        expect(claimed[0]!.createdAt).toBeInstanceOf(Date);
+
+        const row = await b.getJob(high.id);
+        expect(row).toMatchObject({ status: "processing", attempts: 1, workerId: W1 });
+        expect(await b.claimJobs(W2, null, 10)).toEqual([]);
+      });
+
+      test("respects limit, queue filter and future scheduled_at", async () => {
+        const future = job({ scheduledAt: new Date(Date.now() + 60_000) });
+        const inA = [job({ queue: "a" }), job({ queue: "a" }), job({ queue: "a" })];
+        const inB = job({ queue: "b" });
+        await b.insertJobs([future, ...inA, inB]);
+
+        expect(await b.claimJobs(W1, ["a"], 0)).toEqual([]);
+        expect((await b.claimJobs(W1, ["a"], 2)).map((j) => j.id)).toEqual([inA[0]!.id, inA[1]!.id]);
+        expect((await b.claimJobs(W1, ["a", "b", "a"], 10)).map((j) => j.id)).toEqual([inA[2]!.id, inB.id]);
+        expect(await b.claimJobs(W1, [], 10)).toEqual([]);
+        expect(await b.claimJobs(W1, null, 10)).toEqual([]);
+        expect((await b.getJob(future.id))!.status).toBe("queued");
+      });
+
+      test("args come back as parsed JSON", async () => {
+        const j = job({ argsJson: '{"nested":{"list":[1,"two",null]},"s":"é"}' });
+        await b.insertJobs([j]);
+        const [claimed] = await b.claimJobs(W1, null, 1);
+        expect(claimed!.args).toEqual({ nested: { list: [1, "two", null] }, s: "é" });
+      });
+    });
+
+    describe("insert", () => {
+      test("a unique job returns the queued row's id while it is queued", async () => {
+        const first = job({ uniqueJob: true, argsHash: "h1" });
+        expect(await b.insertJobs([first])).toEqual([first.id]);
+        expect(await b.insertJobs([job({ uniqueJob: true, argsHash: "h1" })])).toEqual([first.id]);
+        // Same hash, other task: not a duplicate.
+        const other = job({ jobName: "other", uniqueJob: true, argsHash: "h1" });
+        expect(await b.insertJobs([other])).toEqual([other.id]);
+        // Once claimed, the first no longer blocks a new one.
+        await b.claimJobs(W1, null, 10);
+        const again = job({ uniqueJob: true, argsHash: "h1" });
+        expect(await b.insertJobs([again])).toEqual([again.id]);
+        expect((await b.getJob(again.id))!.uniqueJob).toBe(true);
+      });
+
+      test("a dedup key wins over a new row and is stored without unique_job or args_hash", async () => {
+        const first = job({ dedupKey: "k", uniqueJob: true, argsHash: "h" });
+        expect(await b.insertJobs([first])).toEqual([first.id]);
+        expect(await b.insertJobs([job({ dedupKey: "k" })])).toEqual([first.id]);
+        expect(await b.getJob(first.id)).toMatchObject({ dedupKey: "k", uniqueJob: false });
+        expect((await b.getQueueStats()).queued).toBe(1);
+        await b.cancelJob(first.id);
+        const next = job({ dedupKey: "k" });
+        expect(await b.insertJobs([next])).toEqual([next.id]);
+      });
+
+      test("batches with unique or dedup jobs are refused before anything is written", async () => {
+        const error = await rejects(b.insertJobs([job(), job({ dedupKey: "x" })]));
+        expect(isSoniqError(error, ErrorCodes.INVALID_ARGUMENT)).toBe(true);
+        expect(await rejects(b.insertJobs([job(), job({ uniqueJob: true, argsHash: "h" })]))).toBeDefined();
+        expect((await b.getQueueStats()).total).toBe(0);
+      });
+
+      test("a connection is refused: no shared transactions", async () => {
+        const error = await rejects(b.insertJobs([job()], {}));
+        expect(isSoniqError(error, ErrorCodes.UNSUPPORTED)).toBe(true);
+        expect((error as Error).message).toContain(`${b.kind} has no shared transactions`);
+        expect((await b.getQueueStats()).total).toBe(0);
+      });
+
+      test("a batch with a duplicate id inserts nothing", async () => {
+        const j = job();
+        await b.insertJobs([j]);
+        await rejects(b.insertJobs([job(), { ...j }]));
+        expect((await b.getQueueStats()).total).toBe(1);
+      });
+
+      test("insert wakes listeners once per queue", async () => {
+        const heard: string[] = [];
+        const stop = await b.listen((q) => heard.push(q));
+        await b.insertJobs([job({ queue: "a" }), job({ queue: "a" }), job({ queue: "b" })]);
+        await eventually(() => expect([...heard].sort()).toEqual(["a", "b"]));
+        await stop();
+        await b.insertJobs([job({ queue: "c" }), job({ queue: "c" })]);
+        await Bun.sleep(20);
+        expect(heard).not.toContain("c");
+      });
+    });
+
+    describe("outcomes", () => {
+      async function claimOne(workerId = W1) {
+        const j = job();
+        await b.insertJobs([j]);
+        const [claimed] = await b.claimJobs(workerId, null, 1);
+        expect(claimed!.id).toBe(j.id);
+        return claimed!;
+      }
+
+      test("done keeps the result until it expires; ttl 0 deletes at once", async () => {
+        const kept = await claimOne();
+        const gone = await claimOne();
+        await b.applyOutcomes(W1, [{ kind: "done", id: kept.id, attempts: 1, resultJson: '{"ok":true}' }], 0.25);
+        await b.applyOutcomes(W1, [{ kind: "done", id: gone.id, attempts: 1, resultJson: null }], 0);
+        const row = await b.getJob(kept.id);
+        expect(row).toMatchObject({ status: "done", result: { ok: true }, workerId: W1 });
+        expect(row!.expiresAt!.getTime()).toBeGreaterThan(Date.now() - 5);
+        expect(await b.getJob(gone.id)).toBeNull();
+        expect(await b.deleteExpiredJobs()).toBe(0);
+        await Bun.sleep(300);
+        expect(await b.deleteExpiredJobs()).toBe(1);
+        expect(await b.getJob(kept.id)).toBeNull();
+      });
+
+      test("outcomes only apply to rows still owned by the worker at the same attempt", async () => {
+        const j = await claimOne();
+        await b.applyOutcomes(W2, [{ kind: "done", id: j.id, attempts: 1, resultJson: null }], 60);
+        await b.applyOutcomes(W1, [{ kind: "done", id: j.id, attempts: 2, resultJson: null }], 60);
+        await b.applyOutcomes(W1, [{ kind: "retry", id: j.id, attempts: 2, error: "e", delaySeconds: 0 }], 60);
+        await b.applyOutcomes(W2, [{ kind: "dead", id: j.id, attempts: 1, error: "e", reason: "timeout", recordAttempts: 1 }], 60);
+        await b.applyOutcomes(W1, [{ kind: "done", id: Bun.randomUUIDv7(), attempts: 1, resultJson: null }], 60);
+        expect(await b.getJob(j.id)).toMatchObject({ status: "processing", workerId: W1, attempts: 1 });
+        expect(await b.countDeadLetters({})).toBe(0);
+      });
+
+      test("retry requeues with last_error; a delay schedules it, no delay puts it back at its place", async () => {
+        const delayed = await claimOne();
+        const now = await claimOne();
+        await b.applyOutcomes(
+          W1,
+          [
+            { kind: "retry", id: delayed.id, attempts: 1, error: "later", delaySeconds: 60 },
+            { kind: "retry", id: now.id, attempts: 1, error: "again", delaySeconds: 0 },
+          ],
+          60,
+        );
+        const d = (await b.getJob(delayed.id))!;
+        expect(d).toMatchObject({ status: "queued", lastError: "later", workerId: null, attempts: 1 });
+        expect(d.scheduledAt!.getTime()).toBeGreaterThan(Date.now() + 55_000);
+        expect(await b.getJob(now.id)).toMatchObject({ status: "queued", lastError: "again", scheduledAt: null });
+        const again = await b.claimJobs(W2, null, 10);
+        expect(again.map((j) => [j.id, j.attempts])).toEqual([[now.id, 2]]);
+      });
+
+      test("dead moves the row to the dead-letter table under the same id, atomically", async () => {
+        const j = await claimOne();
+        await b.applyOutcomes(W1, [{ kind: "dead", id: j.id, attempts: 1, error: "boom", reason: "max_retries_exceeded", recordAttempts: 3 }], 60);
+        expect(await b.getJob(j.id)).toBeNull();
+        const dl = (await b.getDeadLetter(j.id))!;
+        expect(dl).toMatchObject({
+          id: j.id,
+          jobName: "task",
+          args: j.args as object,
+          queue: "default",
+          priority: 100,
+          maxAttempts: 3,
+          attempts: 3,
+          lastError: "boom",
+          reason: "max_retries_exceeded",
+          resurrectionCount: 0,
+          lastResurrectionAt: null,
+          tags: null,
+        });
+        expect(dl.originalCreatedAt.getTime()).toBe(j.createdAt.getTime());
+        expect(dl.movedAt).toBeInstanceOf(Date);
+        expect(await b.getQueueStats()).toEqual({ total: 1, queued: 0, processing: 0, done: 0, dead_letter: 1, cancelled: 0 });
+      });
+
+      test("a second death of the same id updates its dead-letter row", async () => {
+        const j = await claimOne();
+        await b.applyOutcomes(W1, [{ kind: "dead", id: j.id, attempts: 1, error: "first", reason: "timeout", recordAttempts: 1 }], 60);
+        // Replaying under the same id is impossible, so simulate a row that reappears with that id.
+        await b.insertJobs([job({ id: j.id })]);
+        await b.claimJobs(W1, null, 1);
+        await b.applyOutcomes(W1, [{ kind: "dead", id: j.id, attempts: 1, error: "second", reason: "permanent_failure", recordAttempts: 7 }], 60);
+        expect(await b.countDeadLetters({})).toBe(1);
+        expect(await b.getDeadLetter(j.id)).toMatchObject({ lastError: "second", reason: "permanent_failure", attempts: 7 });
+      });
+
+      test("like Postgres, a retry that would duplicate a queued unique job fails alone", async () => {
+        const unique = job({ uniqueJob: true, argsHash: "same" });
+        const plain = job();
+        await b.insertJobs([unique]);
+        await b.insertJobs([plain]);
+        const claimed = await b.claimJobs(W1, null, 2);
+        expect(claimed).toHaveLength(2);
+        const twin = job({ uniqueJob: true, argsHash: "same" });
+        expect(await b.insertJobs([twin])).toEqual([twin.id]);
+        const error = await rejects(
+          b.applyOutcomes(
+            W1,
+            [
+              { kind: "retry", id: unique.id, attempts: 1, error: "x", delaySeconds: 0 },
+              { kind: "done", id: plain.id, attempts: 1, resultJson: null },
+            ],
+            60,
+          ),
+        );
+        expect(String(error)).toMatch(/unique/i);
+        expect((await b.getJob(plain.id))!.status).toBe("done");
+        expect((await b.getJob(unique.id))!.status).toBe("processing");
+      });
+
+      test("nack puts claimed jobs back with their attempts, only for the owner", async () => {
+        const j = await claimOne();
+        expect(await b.nackJobs(W2, [j.id])).toBe(0);
+        expect(await b.nackJobs(W1, [j.id, j.id, Bun.randomUUIDv7()])).toBe(1);
+        expect(await b.nackJobs(W1, [])).toBe(0);
+        expect(await b.getJob(j.id)).toMatchObject({ status: "queued", workerId: null, attempts: 1 });
+        const [again] = await b.claimJobs(W1, null, 1);
+        expect(again!.attempts).toBe(2);
+      });
+    });
+
+    describe("jobs", () => {
+      test("list is newest first with filters, limit and offset", async () => {
+        const first = job({ queue: "a" });
+        await b.insertJobs([first]);
+        await Bun.sleep(3);
+        const second = job({ queue: "b", jobName: "other" });
+        await b.insertJobs([second]);
+        await Bun.sleep(3);
+        const third = job({ queue: "a" });
+        await b.insertJobs([third]);
+        await b.claimJobs(W1, ["b"], 1);
+
+        expect((await b.listJobs({})).map((j) => j.id)).toEqual([third.id, second.id, first.id]);
+        expect((await b.listJobs({ queue: "a" })).map((j) => j.id)).toEqual([third.id, first.id]);
+        expect((await b.listJobs({ status: "processing" })).map((j) => j.id)).toEqual([second.id]);
+        expect((await b.listJobs({ jobName: "other" })).map((j) => j.id)).toEqual([second.id]);
+        expect((await b.listJobs({ limit: 1, offset: 1 })).map((j) => j.id)).toEqual([second.id]);
+      });
+
+      test("get returns a full record with Dates", async () => {
+        const scheduledAt = new Date(Date.now() + 5000);
+        const j = job({ producerId: "p1", scheduledAt, maxAttempts: 5, priority: 7, queue: "q" });
+        await b.insertJobs([j]);
+        const row = (await b.getJob(j.id))!;
+        expect(row).toMatchObject({
+          id: j.id,
+          jobName: "task",
+          status: "queued",
+          attempts: 0,
+          maxAttempts: 5,
+          queue: "q",
+          priority: 7,
+          uniqueJob: false,
+          dedupKey: null,
+          expiresAt: null,
+          lastError: null,
+          result: null,
+          producerId: "p1",
+          workerId: null,
+        });
+        expect(row.scheduledAt!.getTime()).toBe(scheduledAt.getTime());
+        expect(row.createdAt).toBeInstanceOf(Date);
+        expect(row.updatedAt).toBeInstanceOf(Date);
+        expect(await b.getJob(Bun.randomUUIDv7())).toBeNull();
+      });
+
+      test("cancel only touches queued rows; delete removes any row", async () => {
+        const queued = job();
+        const running = job({ priority: 1 });
+        await b.insertJobs([queued, running]);
+        await b.claimJobs(W1, null, 1);
+        expect(await b.cancelJob(running.id)).toBe(false);
+        expect(await b.cancelJob(queued.id)).toBe(true);
+        expect(await b.cancelJob(queued.id)).toBe(false);
+        expect((await b.getJob(queued.id))!.status).toBe("cancelled");
+        expect(await b.claimJobs(W1, null, 10)).toEqual([]);
+        expect(await b.deleteJob(running.id)).toBe(true);
+        expect(await b.deleteJob(running.id)).toBe(false);
+      });
+
+      test("stats and per-queue breakdown", async () => {
+        await b.insertJobs([job({ queue: "a" }), job({ queue: "a" }), job({ queue: "b" }), job({ queue: "c", scheduledAt: new Date(Date.now() + 60_000) })]);
+        await b.claimJobs(W1, ["b"], 1);
+        const stats = await b.getQueueStats();
+        expect(Object.keys(stats)).toEqual(["total", "queued", "processing", "done", "dead_letter", "cancelled"]);
+        expect(stats).toEqual({ total: 4, queued: 3, processing: 1, done: 0, dead_letter: 0, cancelled: 0 });
+        const breakdown = await b.getQueueBreakdown();
+        expect(breakdown.map((q) => q.queue)).toEqual(["a", "b", "c"]);
+        expect(breakdown[0]).toMatchObject({ queued: 2, processing: 0, done: 0, cancelled: 0 });
+        expect(breakdown[0]!.oldestQueuedAgeSeconds).toBeGreaterThanOrEqual(0);
+        expect(breakdown[1]).toMatchObject({ queued: 0, processing: 1, oldestQueuedAgeSeconds: null });
+        // Only due jobs count towards the oldest age.
+        expect(breakdown[2]).toMatchObject({ queued: 1, oldestQueuedAgeSeconds: null });
+      });
+    });
+
+    describe("workers", () => {
+      test("register, heartbeat, stop and list", async () => {
+        expect(await b.registerWorker(worker(W1, 100))).toBe(W1);
+        await Bun.sleep(2);
+        expect(await b.registerWorker(worker(W2, 200))).toBe(W2);
+        await b.heartbeat(W1, { running: 3 });
+        await b.heartbeat(W2);
+        await b.markWorkerStopped(W2);
+        const list = await b.listWorkers();
+        expect(list.map((w) => w.id)).toEqual([W2, W1]);
+        expect(list[1]).toMatchObject({ hostname: "host-a", pid: 100, queues: ["default"], concurrency: 4, status: "active", version: "test", metadata: { running: 3 } });
+        expect(list[0]).toMatchObject({ status: "stopped", metadata: { k: 1 } });
+        expect(list[0]!.lastHeartbeat).toBeInstanceOf(Date);
+        expect(list[0]!.startedAt).toBeInstanceOf(Date);
+      });
+
+      test("a restart with the same hostname and pid takes over the old id and requeues its jobs", async () => {
+        await b.registerWorker(worker(W1, 100));
+        const j = job();
+        await b.insertJobs([j]);
+        await b.claimJobs(W1, null, 1);
+        await b.markWorkerStopped(W1);
+        expect(await b.registerWorker(worker(W2, 100))).toBe(W1);
+        expect(await b.getJob(j.id)).toMatchObject({ status: "queued", workerId: null, attempts: 1 });
+        const list = await b.listWorkers();
+        expect(list).toHaveLength(1);
+        expect(list[0]).toMatchObject({ id: W1, status: "active" });
+      });
+
+      test("rescue stops silent workers and requeues their jobs, stopped workers' jobs and old ownerless jobs", async () => {
+        await b.registerWorker(worker(W1, 100));
+        await b.registerWorker(worker(W2, 200));
+        const [a, c] = [job(), job()];
+        await b.insertJobs([a, c]);
+        await b.claimJobs(W1, null, 1);
+        await b.claimJobs(W2, null, 1);
+        // Margins in the hundreds of milliseconds: a loaded CI box must not make W2 look stale.
+        await Bun.sleep(300);
+        await b.heartbeat(W2);
+        const rescued = await b.rescueStaleWorkers(0.25);
+        expect(rescued).toEqual({ workers: 1, jobs: 1 });
+        expect(await b.getJob(a.id)).toMatchObject({ status: "queued", workerId: null, attempts: 1 });
+        expect((await b.getJob(c.id))!.status).toBe("processing");
+        expect((await b.listWorkers()).find((w) => w.id === W1)!.status).toBe("stopped");
+
+        // A stopped worker's jobs go back at the next pass even though it stopped "recently".
+        await b.markWorkerStopped(W2);
+        expect(await b.rescueStaleWorkers(3600)).toEqual({ workers: 0, jobs: 1 });
+        expect((await b.getJob(c.id))!.status).toBe("queued");
+        expect(await b.rescueStaleWorkers(3600)).toEqual({ workers: 0, jobs: 0 });
+      });
+    });
+
+    describe("dead letters", () => {
+      async function kill(overrides: Partial<NewJob> = {}, reason: "timeout" | "max_retries_exceeded" = "max_retries_exceeded") {
+        const j = job(overrides);
+        await b.insertJobs([j]);
+        const claimed = await b.claimJobs(W1, null, 100);
+        const mine = claimed.find((c) => c.id === j.id)!;
+        await b.applyOutcomes(W1, [{ kind: "dead", id: j.id, attempts: mine.attempts, error: "x", reason, recordAttempts: 3 }], 60);
+        return j;
+      }
+
+      test("replay mints a queued job, keeps the row and counts the resurrection", async () => {
+        const dead = await kill({ queue: "q", priority: 50, maxAttempts: 4 });
+        const heard: string[] = [];
+        const stop = await b.listen((q) => heard.push(q));
+        const newId = Bun.randomUUIDv7();
+        expect(await b.replayDeadLetter(dead.id, newId, {})).toBe(newId);
+        expect(await b.getJob(newId)).toMatchObject({ status: "queued", attempts: 0, queue: "q", priority: 50, maxAttempts: 4, args: JSON.parse(dead.argsJson) });
+        const dl = (await b.getDeadLetter(dead.id))!;
+        expect(dl.resurrectionCount).toBe(1);
+        expect(dl.lastResurrectionAt).toBeInstanceOf(Date);
+
+        const keptId = Bun.randomUUIDv7();
+        expect(await b.replayDeadLetter(dead.id, keptId, { resetAttempts: false, queue: "other", priority: 1, maxAttempts: 9 })).toBe(keptId);
+        expect(await b.getJob(keptId)).toMatchObject({ attempts: 3, queue: "other", priority: 1, maxAttempts: 9 });
+        expect((await b.getDeadLetter(dead.id))!.resurrectionCount).toBe(2);
+
+        expect(await b.replayDeadLetter(Bun.randomUUIDv7(), Bun.randomUUIDv7(), {})).toBeNull();
+        await eventually(() => expect([...heard].sort()).toEqual(["other", "q"]));
+        await stop();
+      });
+
+      test("list, count and purge filters; stats", async () => {
+        const a = await kill({ jobName: "alpha", queue: "q1" });
+        await Bun.sleep(3);
+        const cut = new Date();
+        await Bun.sleep(3);
+        const c = await kill({ jobName: "beta", queue: "q2" }, "timeout");
+        await b.replayDeadLetter(c.id, Bun.randomUUIDv7(), {});
+
+        expect((await b.listDeadLetters({})).map((d) => d.id)).toEqual([c.id, a.id]);
+        expect((await b.listDeadLetters({ limit: 1, offset: 1 })).map((d) => d.id)).toEqual([a.id]);
+        expect((await b.listDeadLetters({ jobNames: ["alpha"] })).map((d) => d.id)).toEqual([a.id]);
+        expect((await b.listDeadLetters({ jobNames: [] })).length).toBe(2);
+        expect((await b.listDeadLetters({ queues: ["q2"] })).map((d) => d.id)).toEqual([c.id]);
+        expect((await b.listDeadLetters({ reasons: ["timeout"] })).map((d) => d.id)).toEqual([c.id]);
+        expect((await b.listDeadLetters({ since: cut })).map((d) => d.id)).toEqual([c.id]);
+        expect((await b.listDeadLetters({ before: cut })).map((d) => d.id)).toEqual([a.id]);
+        expect((await b.listDeadLetters({ resurrected: true })).map((d) => d.id)).toEqual([c.id]);
+        expect((await b.listDeadLetters({ resurrected: false })).map((d) => d.id)).toEqual([a.id]);
+        expect(await b.countDeadLetters({ queues: ["q1", "q2"], reasons: ["max_retries_exceeded"] })).toBe(1);
+
+        const stats = await b.deadLetterStats();
+        expect(stats).toMatchObject({
+          total: 2,
+          byJobName: { alpha: 1, beta: 1 },
+          byQueue: { q1: 1, q2: 1 },
+          byReason: { max_retries_exceeded: 1, timeout: 1 },
+          resurrectedCount: 1,
+        });
+        expect(stats.oldestAgeHours).toBeGreaterThanOrEqual(0);
+
+        expect(await b.purgeDeadLetters({ resurrected: false, limit: 0 })).toBe(1);
+        expect(await b.deleteDeadLetter(c.id)).toBe(true);
+        expect(await b.deleteDeadLetter(c.id)).toBe(false);
+        expect(await b.deadLetterStats()).toEqual({ total: 0, byJobName: {}, byQueue: {}, byReason: {}, oldestAgeHours: null, resurrectedCount: 0 });
+      });
+    });
+
+    describe("schedules", () => {
+      const base = { scheduleType: "interval" as const, scheduleValue: "60", priority: 5, queue: "cron", maxAttempts: 2, args: { x: 1 } };
+
+      test("upsert keeps status, history and next_run unless the schedule changed", async () => {
+        const t1 = new Date(Date.now() + 60_000);
+        const created = await b.upsertSchedule({ ...base, name: "tick", nextRun: t1 });
+        expect(created).toMatchObject({ name: "tick", status: "active", runCount: 0, lastRun: null, lastJobId: null, args: { x: 1 } });
+        expect(created.nextRun!.getTime()).toBe(t1.getTime());
+        await b.setScheduleStatus("tick", "paused");
+
+        const same = await b.upsertSchedule({ ...base, name: "tick", priority: 9, args: { x: 2 }, nextRun: new Date(t1.getTime() + 1) });
+        expect(same).toMatchObject({ id: created.id, status: "paused", priority: 9, args: { x: 2 } });
+        expect(same.nextRun!.getTime()).toBe(t1.getTime());
+
+        const t2 = new Date(t1.getTime() + 5_000);
+        const changed = await b.upsertSchedule({ ...base, name: "tick", scheduleValue: "30", nextRun: t2 });
+        expect(changed.nextRun!.getTime()).toBe(t2.getTime());
+        expect(changed.createdAt.getTime()).toBe(created.createdAt.getTime());
+
+        await b.upsertSchedule({ ...base, name: "alpha", nextRun: t1 });
+        expect((await b.listSchedules()).map((s) => s.name)).toEqual(["alpha", "tick"]);
+        expect((await b.listSchedules("paused")).map((s) => s.name)).toEqual(["tick"]);
+        expect((await b.getSchedule("alpha"))!.status).toBe("active");
+        expect(await b.getSchedule("nope")).toBeNull();
+        expect(await b.setScheduleStatus("nope", "paused")).toBe(false);
+        expect(await b.removeSchedule("alpha")).toBe(true);
+        expect(await b.removeSchedule("alpha")).toBe(false);
+      });
+
+      test("fire is a compare-and-swap on next_run that inserts the job in the same step", async () => {
+        const t1 = new Date(Date.now() - 1_000);
+        const t2 = new Date(t1.getTime() + 60_000);
+        await b.upsertSchedule({ ...base, name: "tick", nextRun: t1 });
+        const heard: string[] = [];
+        const stop = await b.listen((q) => heard.push(q));
+
+        const stale = job({ queue: "cron" });
+        expect(await b.fireSchedule("tick", new Date(t1.getTime() - 5), t2, stale)).toBe(false);
+        expect(await b.getJob(stale.id)).toBeNull();
+
+        const fired = job({ queue: "cron" });
+        expect(await b.fireSchedule("tick", t1, t2, fired)).toBe(true);
+        expect((await b.getJob(fired.id))!.status).toBe("queued");
+        const s = (await b.getSchedule("tick"))!;
+        expect(s).toMatchObject({ runCount: 1, lastJobId: fired.id });
+        expect(s.nextRun!.getTime()).toBe(t2.getTime());
+        expect(s.lastRun).toBeInstanceOf(Date);
+
+        // The loser of the race read the same next_run.
+        const loser = job({ queue: "cron" });
+        expect(await b.fireSchedule("tick", t1, t2, loser)).toBe(false);
+        expect(await b.getJob(loser.id)).toBeNull();
+
+        await b.setScheduleStatus("tick", "paused");
+        expect(await b.fireSchedule("tick", t2, new Date(t2.getTime() + 60_000), job())).toBe(false);
+        expect(await b.fireSchedule("missing", t2, t2, job())).toBe(false);
+        await eventually(() => expect(heard).toEqual(["cron"]));
+        await stop();
+      });
+
+      test("a failing insert leaves the schedule untouched", async () => {
+        const t1 = new Date(Date.now() - 1_000);
+        await b.upsertSchedule({ ...base, name: "tick", nextRun: t1 });
+        const existing = job();
+        await b.insertJobs([existing]);
+        await rejects(b.fireSchedule("tick", t1, new Date(t1.getTime() + 60_000), job({ id: existing.id })));
+        const s = (await b.getSchedule("tick"))!;
+        expect(s.runCount).toBe(0);
+        expect(s.nextRun!.getTime()).toBe(t1.getTime());
+      });
+    });
+
+    test("leader lock admits one caller at a time", async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const first = b.withLeaderLock("maintenance", () => gate);
+      await Bun.sleep(5);
+      expect(await b.withLeaderLock("maintenance", async () => {})).toBe(false);
+      expect(await b.withLeaderLock("scheduler", async () => {})).toBe(true);
+      release();
+      expect(await first).toBe(true);
+      expect(await b.withLeaderLock("maintenance", async () => {})).toBe(true);
+      await expect(b.withLeaderLock("maintenance", async () => Promise.reject(new Error("fn failed")))).rejects.toThrow("fn failed");
+      expect(await b.withLeaderLock("maintenance", async () => {})).toBe(true);
+    });
+
+    test("reset empties jobs, dead letters, schedules and workers", async () => {
+      await b.registerWorker(worker(W1, 1));
+      await b.insertJobs([job(), job()]);
+      const [c] = await b.claimJobs(W1, null, 1);
+      await b.applyOutcomes(W1, [{ kind: "dead", id: c!.id, attempts: 1, error: "x", reason: "timeout", recordAttempts: 1 }], 60);
+      await b.upsertSchedule({ name: "s", scheduleType: "cron", scheduleValue: "* * * * *", priority: 1, queue: "q", maxAttempts: 1, args: {}, nextRun: new Date() });
+      await b.reset();
+      expect((await b.getQueueStats()).total).toBe(0);
+      expect(await b.listWorkers()).toEqual([]);
+      expect(await b.listSchedules()).toEqual([]);
+      expect(await b.countDeadLetters({})).toBe(0);
+      // Still usable afterwards.
+      await b.insertJobs([job()]);
+      expect(await b.claimJobs(W1, null, 5)).toHaveLength(1);
+    });
+  });
+}
