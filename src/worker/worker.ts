@@ -176,13 +176,14 @@ export class Worker {
     let idlePolls = 0;
     let flushesAtClaim = -1;
     while (!this.stopping) {
-      const remaining = this.maxJobs - this.claimed;
-      const free = Math.min(this.concurrency + this.prefetch - this.running.size - this.buffer.length, remaining);
-      if (free > 0 && !queueEmpty) {
+      const room = this.room();
+      // Claim in batches: only once the buffer has drained to its low-water mark, so a busy
+      // worker sends few, large claims instead of one small claim per finished job.
+      if (room > 0 && !queueEmpty && this.buffer.length <= this.lowWater) {
         let jobs: ClaimedJob[];
         flushesAtClaim = this.flushes;
         try {
-          jobs = await this.deps.backend.claimJobs(this.workerId, this.queues, free);
+          jobs = await this.deps.backend.claimJobs(this.workerId, this.queues, room);
         } catch (error) {
           logger.error("claim failed", { error });
           await this.sleep(settings.errorRetryDelay * 1000);
@@ -190,10 +191,10 @@ export class Worker {
         }
         this.claimed += jobs.length;
         this.buffer.push(...jobs);
-        queueEmpty = jobs.length < free;
+        queueEmpty = jobs.length < room;
         if (jobs.length > 0) idlePolls = 0;
+        this.dispatch();
       }
-      this.dispatch();
       if (this.claimed >= this.maxJobs && this.buffer.length === 0 && this.running.size === 0) break;
       if (this.runOnce && queueEmpty && this.buffer.length === 0 && this.running.size === 0) {
         // Retries with no delay become claimable once their outcome is written: flush and look again.
@@ -202,9 +203,9 @@ export class Worker {
         queueEmpty = false;
         continue;
       }
-      const room = Math.min(this.concurrency + this.prefetch - this.running.size - this.buffer.length, this.maxJobs - this.claimed);
-      if (room <= 0 || (this.runOnce && queueEmpty)) {
-        // Full (or, in runOnce mode, drained): wait for a running job to finish.
+      const canClaim = this.room() > 0 && this.buffer.length <= this.lowWater;
+      if (!canClaim || (this.runOnce && queueEmpty)) {
+        // Full, above the low-water mark, or (runOnce) drained: wait for a running job to finish.
         await this.sleep(Number.POSITIVE_INFINITY);
       } else if (queueEmpty) {
         const timedOut = await this.sleep(this.pollDelay(idlePolls++));
@@ -213,6 +214,15 @@ export class Worker {
       if (this.notified) queueEmpty = false;
       this.notified = false;
     }
+  }
+
+  /** Free claim capacity: slots plus prefetch, minus what is running or buffered, within maxJobs. */
+  private room(): number {
+    return Math.min(this.concurrency + this.prefetch - this.running.size - this.buffer.length, this.maxJobs - this.claimed);
+  }
+
+  private get lowWater(): number {
+    return Math.floor(this.prefetch / 2);
   }
 
   /** Jittered poll delay; without LISTEN it backs off from 1/8 of the poll interval up to all of it. */
@@ -254,6 +264,7 @@ export class Worker {
       this.running.set(job.id, entry);
       entry.promise = this.execute(job, abort).finally(() => {
         this.running.delete(job.id);
+        this.dispatch(); // refill the slot from the buffer without waiting for the loop
         this.wake();
       });
     }

@@ -6,8 +6,8 @@ WITH next AS (
     LIMIT $2
     FOR UPDATE SKIP LOCKED
 )
+-- = ANY(ARRAY(...)) keeps the plan on primary-key lookups; a join can turn into a scan of the table.
 UPDATE soniq_jobs j
 SET status = 'processing', attempts = j.attempts + 1, worker_id = $1::uuid, updated_at = now()
-FROM next
-WHERE j.id = next.id
+WHERE j.id = ANY (ARRAY(SELECT id FROM next))
 RETURNING j.id, j.job_name, j.args, j.attempts, j.max_attempts, j.queue, j.priority, j.scheduled_at, j.created_at
