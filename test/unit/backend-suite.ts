@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { ErrorCodes, isSoniqError } from "../../src/errors.ts";
-import type { NewJob, StorageBackend } from "../../src/backends/types.ts";
+import type { JobRecord, NewJob, StorageBackend } from "../../src/backends/types.ts";
 
 let seq = 0;
 export function job(overrides: Partial<NewJob> = {}): NewJob {
@@ -256,30 +256,6 @@ export function backendSuite(name: string, make: () => Promise<StorageBackend>, 
         expect(await b.getDeadLetter(j.id)).toMatchObject({ lastError: "second", reason: "permanent_failure", attempts: 7 });
       });
 
-      test("like Postgres, a retry that would duplicate a queued unique job fails alone", async () => {
-        const unique = job({ uniqueJob: true, argsHash: "same" });
-        const plain = job();
-        await b.insertJobs([unique]);
-        await b.insertJobs([plain]);
-        const claimed = await b.claimJobs(W1, null, 2);
-        expect(claimed).toHaveLength(2);
-        const twin = job({ uniqueJob: true, argsHash: "same" });
-        expect(await b.insertJobs([twin])).toEqual([twin.id]);
-        const error = await rejects(
-          b.applyOutcomes(
-            W1,
-            [
-              { kind: "retry", id: unique.id, attempts: 1, error: "x", delaySeconds: 0 },
-              { kind: "done", id: plain.id, attempts: 1, resultJson: null },
-            ],
-            60,
-          ),
-        );
-        expect(String(error)).toMatch(/unique/i);
-        expect((await b.getJob(plain.id))!.status).toBe("done");
-        expect((await b.getJob(unique.id))!.status).toBe("processing");
-      });
-
       test("nack puts claimed jobs back with their attempts, only for the owner", async () => {
         const j = await claimOne();
         expect(await b.nackJobs(W2, [j.id])).toBe(0);
@@ -288,6 +264,80 @@ export function backendSuite(name: string, make: () => Promise<StorageBackend>, 
         expect(await b.getJob(j.id)).toMatchObject({ status: "queued", workerId: null, attempts: 1 });
         const [again] = await b.claimJobs(W1, null, 1);
         expect(again!.attempts).toBe(2);
+      });
+    });
+
+    describe("requeue next to a queued twin (like Postgres: the requeued job gives up its dedup claim)", () => {
+      const kinds = {
+        unique: { make: () => job({ uniqueJob: true, argsHash: "same" }), holds: (r: JobRecord) => r.uniqueJob, released: { uniqueJob: false } },
+        dedup: { make: () => job({ dedupKey: "same-key" }), holds: (r: JobRecord) => r.dedupKey === "same-key", released: { dedupKey: null } },
+      };
+      /** Send W1's claimed jobs `ids` back to queued, each at attempt 1. */
+      const requeues: Record<string, (ids: string[]) => Promise<void>> = {
+        retry: async (ids) => {
+          await b.applyOutcomes(W1, ids.map((id) => ({ kind: "retry" as const, id, attempts: 1, error: "x", delaySeconds: 0 })), 60);
+        },
+        nack: async (ids) => {
+          expect(await b.nackJobs(W1, ids)).toBe(ids.length);
+        },
+        "stale rescue": async (ids) => {
+          await b.markWorkerStopped(W1);
+          expect(await b.rescueStaleWorkers(3600)).toEqual({ workers: 0, jobs: ids.length });
+        },
+        "worker takeover": async () => {
+          expect(await b.registerWorker(worker(W2, 100))).toBe(W1);
+        },
+      };
+
+      for (const [kindName, kind] of Object.entries(kinds)) {
+        for (const [how, requeue] of Object.entries(requeues)) {
+          test(`${how} of a ${kindName} job whose twin is queued requeues it without the claim; the twin keeps it`, async () => {
+            await b.registerWorker(worker(W1, 100));
+            const original = kind.make();
+            await b.insertJobs([original]);
+            expect((await b.claimJobs(W1, null, 10)).map((j) => j.id)).toEqual([original.id]);
+            const twin = kind.make();
+            expect(await b.insertJobs([twin])).toEqual([twin.id]);
+
+            await requeue([original.id]);
+            const requeued = (await b.getJob(original.id))!;
+            expect(requeued).toMatchObject({ status: "queued", workerId: null, attempts: 1, ...kind.released });
+            expect(kind.holds((await b.getJob(twin.id))!)).toBe(true);
+            expect(await b.insertJobs([kind.make()])).toEqual([twin.id]);
+            // Both run: nothing was lost.
+            expect((await b.claimJobs(W2, null, 10)).map((j) => j.id).sort()).toEqual([original.id, twin.id].sort());
+          });
+        }
+
+        test(`of ${kindName} jobs requeued together under one key, only the lowest id keeps the claim`, async () => {
+          await b.registerWorker(worker(W1, 100));
+          const first = kind.make();
+          await b.insertJobs([first]);
+          await b.claimJobs(W1, null, 10);
+          const second = kind.make();
+          await b.insertJobs([second]);
+          await b.claimJobs(W1, null, 10);
+          const [low, high] = [first.id, second.id].sort() as [string, string];
+
+          expect(await b.nackJobs(W1, [high, low])).toBe(2);
+          expect(kind.holds((await b.getJob(low))!)).toBe(true);
+          expect(await b.getJob(high)).toMatchObject({ status: "queued", ...kind.released });
+          expect(await b.insertJobs([kind.make()])).toEqual([low]);
+        });
+      }
+
+      test("with no twin queued, a requeued unique or dedup job keeps its claim", async () => {
+        const unique = kinds.unique.make();
+        const dedup = kinds.dedup.make();
+        await b.insertJobs([unique]);
+        await b.insertJobs([dedup]);
+        await b.claimJobs(W1, null, 10);
+        await b.applyOutcomes(W1, [{ kind: "retry", id: unique.id, attempts: 1, error: "x", delaySeconds: 0 }], 60);
+        expect(await b.nackJobs(W1, [dedup.id])).toBe(1);
+        expect(await b.getJob(unique.id)).toMatchObject({ status: "queued", uniqueJob: true, lastError: "x" });
+        expect(await b.getJob(dedup.id)).toMatchObject({ status: "queued", dedupKey: "same-key" });
+        expect(await b.insertJobs([kinds.unique.make()])).toEqual([unique.id]);
+        expect(await b.insertJobs([kinds.dedup.make()])).toEqual([dedup.id]);
       });
     });
 

@@ -6,7 +6,7 @@ WITH old AS (
 ), t AS (
     SELECT j.id,
            COALESCE(j.unique_job, FALSE)
-             AND row_number() OVER (PARTITION BY j.job_name, j.args_hash ORDER BY j.id) = 1
+             AND row_number() OVER (PARTITION BY j.job_name, j.args_hash, COALESCE(j.unique_job, FALSE) ORDER BY j.id) = 1
              AND NOT EXISTS (SELECT 1 FROM soniq_jobs q WHERE q.status = 'queued' AND q.unique_job
                              AND q.job_name = j.job_name AND q.args_hash = j.args_hash) AS keep_unique,
            j.dedup_key IS NOT NULL

@@ -227,9 +227,6 @@ export class MemoryBackend implements StorageBackend {
       const row = this.jobs.get(o.id);
       return row && row.status === "processing" && row.workerId === workerId && row.attempts === o.attempts ? row : undefined;
     };
-    // Postgres runs one statement per kind: a failing kind (a requeue hitting a unique index) changes
-    // nothing of its own and is reported after the other kinds have been applied.
-    let failure: unknown;
     for (const o of done) {
       const row = owned(o);
       if (!row) continue;
@@ -244,25 +241,17 @@ export class MemoryBackend implements StorageBackend {
         this.removeRow(row);
       }
     }
-    const retrying = retry.flatMap((o) => {
+    const retrying = new Map<JobRow, (typeof retry)[number]>();
+    for (const o of retry) {
       const row = owned(o);
-      return row ? [{ row, o }] : [];
-    });
-    try {
-      this.assertQueueable(retrying.map((r) => r.row));
-      for (const { row, o } of retrying) {
-        this.mutate(row, now, () => {
-          row.status = "queued";
-          row.lastError = o.error;
-          row.workerId = null;
-          row.updatedAt = now;
-          row.scheduledAt = o.delaySeconds > 0 ? now + Math.round(o.delaySeconds * 1000) : null;
-          row.runAt = row.scheduledAt ?? row.createdAt;
-        });
-      }
-    } catch (error) {
-      failure ??= error;
+      if (row && !retrying.has(row)) retrying.set(row, o);
     }
+    this.requeue([...retrying.keys()], now, (row) => {
+      const o = retrying.get(row)!;
+      row.lastError = o.error;
+      row.scheduledAt = o.delaySeconds > 0 ? now + Math.round(o.delaySeconds * 1000) : null;
+      row.runAt = row.scheduledAt ?? row.createdAt;
+    });
     for (const o of dead) {
       const row = owned(o);
       if (!row) continue;
@@ -292,7 +281,6 @@ export class MemoryBackend implements StorageBackend {
         });
       }
     }
-    if (failure !== undefined) throw failure;
   }
 
   async nackJobs(workerId: string, ids: readonly string[]): Promise<number> {
@@ -439,7 +427,6 @@ export class MemoryBackend implements StorageBackend {
         ? true
         : row.updatedAt < cutoff && (row.workerId === null || !this.workers.has(row.workerId)),
     );
-    // One statement in Postgres: if the requeue fails, no worker is marked stopped either.
     this.requeue(rows, now);
     for (const w of stale) w.status = "stopped";
     return { workers: stale.length, jobs: rows.length };
@@ -722,14 +709,32 @@ export class MemoryBackend implements StorageBackend {
     }
   }
 
-  /** Back to queued with no owner, attempts kept (nack, rescue, worker takeover). */
-  private requeue(rows: readonly JobRow[], now: number): void {
-    this.assertQueueable(rows);
-    for (const row of rows) {
+  /**
+   * Back to queued with no owner, attempts kept (nack, rescue, worker takeover; a retry adds its own
+   * changes). As in Postgres (sql/postgres/queries/retry_jobs.sql), a row keeps its unique flag /
+   * dedup key only if no queued row holds it and it is the first (lowest id) of these rows under
+   * that key; otherwise it is requeued without it, so a twin enqueued while it ran keeps its claim,
+   * both run and nothing collides.
+   */
+  private requeue(rows: readonly JobRow[], now: number, change?: (row: JobRow) => void): void {
+    const seenUnique = new Set<string>();
+    const seenDedup = new Set<string>();
+    for (const row of [...rows].sort((a, b) => compareAsc(a.id, b.id))) {
+      // Like Postgres: the first still-unique row per (job_name, args_hash) may keep the claim.
+      const partition = JSON.stringify([row.jobName, row.argsHash]);
+      const firstUnique = !seenUnique.has(partition);
+      if (row.uniqueJob) seenUnique.add(partition);
+      const keepUnique = row.uniqueJob && firstUnique && (row.argsHash === null || !this.uniqueKeys.has(uniqueKey(row.jobName, row.argsHash)));
+      const dedupKey = row.dedupKey;
+      const keepDedup = dedupKey !== null && !seenDedup.has(dedupKey) && !this.dedupKeys.has(dedupKey);
+      if (dedupKey !== null) seenDedup.add(dedupKey);
       this.mutate(row, now, () => {
         row.status = "queued";
         row.workerId = null;
         row.updatedAt = now;
+        row.uniqueJob = keepUnique;
+        row.dedupKey = keepDedup ? dedupKey : null;
+        change?.(row);
       });
     }
   }

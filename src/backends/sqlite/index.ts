@@ -24,6 +24,9 @@ import type {
   WorkerRegistration,
 } from "../types.ts";
 import { Q, schema } from "./queries.ts";
+// Per-row requeue statements and the retry selection (see requeue_job.sql).
+import requeueJob from "../../../sql/sqlite/requeue_job.sql" with { type: "text" };
+import retrySelect from "../../../sql/sqlite/retry_select.sql" with { type: "text" };
 
 type Row = Record<string, any>;
 type Params = Record<string, string | number | null>;
@@ -244,7 +247,7 @@ export class SqliteBackend implements StorageBackend {
     const failure = await this.write((db) => {
       const now = Date.now();
       // Postgres runs one statement per kind, each all-or-nothing on its own: a savepoint per kind
-      // keeps that (a retry hitting a unique index must not undo the completions).
+      // keeps that (a kind that fails must not undo the others).
       let failed: unknown;
       const kind = (apply: () => void) => {
         try {
@@ -264,10 +267,24 @@ export class SqliteBackend implements StorageBackend {
       }
       if (retry.length) {
         kind(() => {
+          // The rows still owned at that attempt, then one requeue per row in id order (see requeue_job.sql).
+          const byKey = new Map<string, (typeof retry)[number]>();
+          for (const o of retry) if (!byKey.has(`${o.id}:${o.attempts}`)) byKey.set(`${o.id}:${o.attempts}`, o);
+          const rows = all(db, retrySelect, { worker_id: workerId, outcomes: JSON.stringify(retry.map((o) => [o.id, o.attempts])) });
           const stmt = db.query(Q.retryJob);
-          for (const o of retry) {
+          for (const row of rows) {
+            const o = byKey.get(`${row.id}:${row.attempts}`)!;
             const scheduledAt = o.delaySeconds > 0 ? now + Math.round(o.delaySeconds * 1000) : null;
-            stmt.run({ id: o.id, worker_id: workerId, attempts: o.attempts, error: o.error, scheduled_at: scheduledAt, now });
+            stmt.run({
+              id: o.id,
+              worker_id: workerId,
+              attempts: o.attempts,
+              error: o.error,
+              scheduled_at: scheduledAt,
+              first_unique: row.first_unique,
+              first_dedup: row.first_dedup,
+              now,
+            });
           }
         });
       }
@@ -301,7 +318,7 @@ export class SqliteBackend implements StorageBackend {
 
   async nackJobs(workerId: string, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    return this.write((db) => db.query(Q.nackJobs).run({ worker_id: workerId, ids: JSON.stringify(ids), now: Date.now() }).changes);
+    return this.write((db) => requeueRows(db, all(db, Q.nackJobs, { worker_id: workerId, ids: JSON.stringify(ids) }), Date.now()));
   }
 
   async getJob(id: string): Promise<JobRecord | null> {
@@ -355,7 +372,7 @@ export class SqliteBackend implements StorageBackend {
     return this.write((db) => {
       const now = Date.now();
       // The predecessor with this (hostname, pid) is dead: its processing jobs go back first.
-      db.query(Q.registerWorkerRequeue).run({ hostname: w.hostname, pid: w.pid, now });
+      requeueRows(db, all(db, Q.registerWorkerRequeue, { hostname: w.hostname, pid: w.pid }), now);
       return one(db, Q.registerWorker, {
         id: w.id,
         hostname: w.hostname,
@@ -398,7 +415,7 @@ export class SqliteBackend implements StorageBackend {
       const now = Date.now();
       const cutoff = now - timeoutSeconds * 1000;
       const workers = db.query(Q.rescueStaleWorkers).run({ cutoff }).changes;
-      const jobs = db.query(Q.rescueStaleJobs).run({ cutoff, now }).changes;
+      const jobs = requeueRows(db, all(db, Q.rescueStaleJobs, { cutoff }), now);
       return { workers, jobs };
     });
   }
@@ -575,6 +592,18 @@ function one(db: Database, sql: string, params: Params = {}): Row | null {
 
 function all(db: Database, sql: string, params: Params = {}): Row[] {
   return db.query(sql).all(params) as Row[];
+}
+
+/**
+ * Requeue rows selected by nack_jobs.sql, rescue_stale_jobs.sql or register_worker_requeue.sql: one
+ * single-row statement each, in the selection's id order, inside the caller's transaction, so each
+ * row's dedup check sees the rows requeued before it. Returns how many rows went back.
+ */
+function requeueRows(db: Database, rows: readonly Row[], now: number): number {
+  const stmt = db.query(requeueJob);
+  let changes = 0;
+  for (const r of rows) changes += stmt.run({ id: r.id, first_unique: r.first_unique, first_dedup: r.first_dedup, now }).changes;
+  return changes;
 }
 
 function jobParams(j: NewJob, now: number): Params {
