@@ -241,6 +241,11 @@ export interface StorageBackend {
   applyOutcomes(workerId: string, outcomes: readonly JobOutcome[], resultTtl: number): Promise<void>;
   /** Put claimed-but-unfinished jobs back to queued, attempts kept. Returns rows changed. */
   nackJobs(workerId: string, ids: readonly string[]): Promise<number>;
+  /**
+   * Requeue this worker's processing jobs that are not in `keepIds`: claims that committed but whose
+   * reply was lost (dropped connection, database restart). Returns rows changed.
+   */
+  requeueOrphans(workerId: string, keepIds: readonly string[]): Promise<number>;
 
   getJob(id: string): Promise<JobRecord | null>;
   listJobs(filter: ListJobsFilter): Promise<JobRecord[]>;

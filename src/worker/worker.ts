@@ -76,6 +76,9 @@ export class Worker {
   private outcomes: JobOutcome[] = [];
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private flushing: Promise<void> | null = null;
+  private flushingBatch: readonly JobOutcome[] = [];
+  /** A claim failed: it may have committed with its reply lost, leaving rows only the database knows. */
+  private suspectOrphans = false;
   private readonly abandoned = new Set<string>();
   private claimed = 0;
   /** Bumped after each successful outcome write, so runOnce knows whether its last claim could see it. */
@@ -179,12 +182,14 @@ export class Worker {
       const room = this.room();
       // Claim in batches: only once the buffer has drained to its low-water mark, so a busy
       // worker sends few, large claims instead of one small claim per finished job.
+      if (this.suspectOrphans) await this.releaseOrphans();
       if (room > 0 && !queueEmpty && this.buffer.length <= this.lowWater) {
         let jobs: ClaimedJob[];
         flushesAtClaim = this.flushes;
         try {
           jobs = await this.deps.backend.claimJobs(this.workerId, this.queues, room);
         } catch (error) {
+          this.suspectOrphans = true;
           logger.error("claim failed", { error });
           await this.sleep(settings.errorRetryDelay * 1000);
           continue;
@@ -223,6 +228,24 @@ export class Worker {
 
   private get lowWater(): number {
     return Math.floor(this.prefetch / 2);
+  }
+
+  /** Requeue processing rows of ours that this process does not hold (see `suspectOrphans`). */
+  private async releaseOrphans(): Promise<void> {
+    const held = [
+      ...this.running.keys(),
+      ...this.buffer.map((j) => j.id),
+      ...this.outcomes.map((o) => o.id),
+      ...this.flushingBatch.map((o) => o.id),
+    ];
+    try {
+      const released = await this.deps.backend.requeueOrphans(this.workerId, held);
+      this.suspectOrphans = false;
+      if (released) this.deps.logger.warn("requeued jobs whose claim reply was lost", { jobs: released });
+    } catch (error) {
+      this.deps.logger.warn("could not requeue orphaned claims yet", { error });
+      await this.sleep(this.deps.settings.errorRetryDelay * 1000);
+    }
   }
 
   /** Jittered poll delay; without LISTEN it backs off from 1/8 of the poll interval up to all of it. */
@@ -377,6 +400,7 @@ export class Worker {
     if (this.outcomes.length === 0) return Promise.resolve();
     const batch = this.outcomes;
     this.outcomes = [];
+    this.flushingBatch = batch;
     this.flushing = (async () => {
       try {
         await this.deps.backend.applyOutcomes(this.workerId, batch, this.deps.settings.resultTtl);
@@ -387,6 +411,7 @@ export class Worker {
         throw error;
       } finally {
         this.flushing = null;
+        this.flushingBatch = [];
       }
       if (this.outcomes.length > 0 && !this.flushTimer) {
         this.flushTimer = setTimeout(() => void this.flush(), this.deps.settings.completionFlushInterval * 1000);

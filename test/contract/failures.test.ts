@@ -147,4 +147,16 @@ describe.each(BACKENDS)("failure contract: $name", (backend) => {
     expect((seenCtx as { workerId: string }).workerId).toMatch(/^[0-9a-f-]{36}$/);
     expect(await app.getResult(id)).toBe("fine");
   });
+
+  test("claims whose reply was lost are requeued as orphans; held ones are kept", async () => {
+    app = await contractApp(backend);
+    app.job({ name: "orphan.job" }, async () => {});
+    const ids = await app.enqueueMany("orphan.job", [{ i: 1 }, { i: 2 }, { i: 3 }]);
+    const b = app.backend;
+    const workerId = await b.registerWorker({ id: Bun.randomUUIDv7(), hostname: "orphans", pid: 7, queues: [], concurrency: 1, version: "t", metadata: {} });
+    expect(await b.claimJobs(workerId, null, 3)).toHaveLength(3);
+    expect(await b.requeueOrphans(workerId, [ids[0]!])).toBe(2);
+    expect((await app.getJob(ids[0]!))!.status).toBe("processing");
+    for (const id of ids.slice(1)) expect(await app.getJob(id)).toMatchObject({ status: "queued", attempts: 1, workerId: null });
+  });
 });

@@ -293,6 +293,13 @@ export class MemoryBackend implements StorageBackend {
     return rows.length;
   }
 
+  async requeueOrphans(workerId: string, keepIds: readonly string[]): Promise<number> {
+    const keep = new Set(keepIds);
+    const rows = [...this.jobs.values()].filter((row) => row.status === "processing" && row.workerId === workerId && !keep.has(row.id));
+    this.requeue(rows, Date.now());
+    return rows.length;
+  }
+
   async getJob(id: string): Promise<JobRecord | null> {
     const row = this.jobs.get(id);
     return row ? toJobRecord(row) : null;

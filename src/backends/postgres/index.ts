@@ -253,6 +253,10 @@ export class PostgresBackend implements StorageBackend {
     return res.count;
   }
 
+  async requeueOrphans(workerId: string, keepIds: readonly string[]): Promise<number> {
+    return (await this.sql.unsafe(Q.requeueOrphans, [workerId, JSON.stringify(keepIds)])).count;
+  }
+
   async getJob(id: string): Promise<JobRecord | null> {
     if (!isUuid(id)) return null;
     const rows = await this.q(Q.getJob, [id]);

@@ -26,6 +26,7 @@ import notify from "../../../sql/postgres/queries/notify.sql" with { type: "text
 import queueBreakdown from "../../../sql/postgres/queries/queue_breakdown.sql" with { type: "text" };
 import queueStats from "../../../sql/postgres/queries/queue_stats.sql" with { type: "text" };
 import registerWorker from "../../../sql/postgres/queries/register_worker.sql" with { type: "text" };
+import requeueOrphans from "../../../sql/postgres/queries/requeue_orphans.sql" with { type: "text" };
 import rescueStale from "../../../sql/postgres/queries/rescue_stale.sql" with { type: "text" };
 import retryJobs from "../../../sql/postgres/queries/retry_jobs.sql" with { type: "text" };
 import scheduleAdvance from "../../../sql/postgres/queries/schedule_advance.sql" with { type: "text" };
@@ -37,7 +38,7 @@ import scheduleUpsert from "../../../sql/postgres/queries/schedule_upsert.sql" w
 import tryLock from "../../../sql/postgres/queries/try_lock.sql" with { type: "text" };
 import workerStopped from "../../../sql/postgres/queries/worker_stopped.sql" with { type: "text" };
 
-export const Q = { cancelJob, claimAll, claimQueues, completeJobs, deadLetterCount, deadLetterDelete, deadLetterGet, deadLetterJobs, deadLetterList, deadLetterPurge, deadLetterReplay, deadLetterStats, deleteCompletedJobs, deleteExpired, deleteJob, getJob, heartbeat, insertJobDedup, insertJobUnique, insertJobs, listJobs, listWorkers, nackJobs, notify, queueBreakdown, queueStats, registerWorker, rescueStale, retryJobs, scheduleAdvance, scheduleGet, scheduleList, scheduleRemove, scheduleSetStatus, scheduleUpsert, tryLock, workerStopped } as const;
+export const Q = { cancelJob, claimAll, claimQueues, completeJobs, deadLetterCount, deadLetterDelete, deadLetterGet, deadLetterJobs, deadLetterList, deadLetterPurge, deadLetterReplay, deadLetterStats, deleteCompletedJobs, deleteExpired, deleteJob, getJob, heartbeat, insertJobDedup, insertJobUnique, insertJobs, listJobs, listWorkers, nackJobs, notify, queueBreakdown, queueStats, registerWorker, requeueOrphans, rescueStale, retryJobs, scheduleAdvance, scheduleGet, scheduleList, scheduleRemove, scheduleSetStatus, scheduleUpsert, tryLock, workerStopped } as const;
 
 import m0001 from "../../../sql/postgres/migrations/0001_core.sql" with { type: "text" };
 import m0002 from "../../../sql/postgres/migrations/0002_dead_letter.sql" with { type: "text" };

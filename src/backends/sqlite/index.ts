@@ -26,6 +26,7 @@ import type {
 import { Q, schema } from "./queries.ts";
 // Per-row requeue statements and the retry selection (see requeue_job.sql).
 import requeueJob from "../../../sql/sqlite/requeue_job.sql" with { type: "text" };
+import requeueOrphans from "../../../sql/sqlite/requeue_orphans.sql" with { type: "text" };
 import retrySelect from "../../../sql/sqlite/retry_select.sql" with { type: "text" };
 
 type Row = Record<string, any>;
@@ -319,6 +320,10 @@ export class SqliteBackend implements StorageBackend {
   async nackJobs(workerId: string, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
     return this.write((db) => requeueRows(db, all(db, Q.nackJobs, { worker_id: workerId, ids: JSON.stringify(ids) }), Date.now()));
+  }
+
+  async requeueOrphans(workerId: string, keepIds: readonly string[]): Promise<number> {
+    return this.write((db) => requeueRows(db, all(db, requeueOrphans, { worker_id: workerId, ids: JSON.stringify(keepIds) }), Date.now()));
   }
 
   async getJob(id: string): Promise<JobRecord | null> {
