@@ -35,3 +35,15 @@ export class SoniqError extends Error {
 export function isSoniqError(error: unknown, code?: ErrorCode): error is SoniqError {
   return error instanceof SoniqError && (code === undefined || error.code === code);
 }
+
+/** A short, never-throwing rendering of any value for error messages (BigInt, symbols, cycles). */
+export function show(value: unknown): string {
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "symbol" || typeof value === "function") return String(value);
+  try {
+    const text = JSON.stringify(value);
+    return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

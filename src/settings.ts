@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
-import { ErrorCodes, SoniqError } from "./errors.ts";
+import { ErrorCodes, SoniqError, show } from "./errors.ts";
 
 export const DEFAULT_TASK_NAME_PATTERN = "^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$";
 
@@ -135,7 +135,7 @@ export function resolveSettings(input: SettingsInput = {}, env: Record<string, s
     const where = source[key] ?? `option ${key}`;
     throw new SoniqError(
       ErrorCodes.INVALID_SETTING,
-      `${where}: ${first.message} (got ${JSON.stringify(first.value)})`,
+      `${where}: ${first.message} (got ${show(first.value)})`,
       { setting: key, source: where, value: first.value },
     );
   }

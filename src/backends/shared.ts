@@ -16,7 +16,7 @@ export function newJobsJson(jobs: readonly NewJob[]): string {
   const rows = jobs.map(
     (j) =>
       `{"id":"${j.id}","job_name":${JSON.stringify(j.jobName)},"args":${j.argsJson},"args_hash":${j.argsHash === null ? "null" : `"${j.argsHash}"`},` +
-      `"max_attempts":${j.maxAttempts},"queue":${JSON.stringify(j.queue)},"priority":${j.priority},"unique_job":${j.uniqueJob},` +
+      `"max_attempts":${j.maxAttempts},"queue":${JSON.stringify(j.queue)},"priority":${j.priority},"unique_job":${j.uniqueJob ? "true" : "false"},` +
       `"dedup_key":${j.dedupKey === null ? "null" : JSON.stringify(j.dedupKey)},"scheduled_at":${j.scheduledAt ? `"${j.scheduledAt.toISOString()}"` : "null"},` +
       `"producer_id":${j.producerId === null ? "null" : JSON.stringify(j.producerId)}}`,
   );

@@ -2,7 +2,7 @@ import type { Static, TSchema } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import { Value } from "@sinclair/typebox/value";
 import { basename, dirname, extname } from "node:path";
-import { ErrorCodes, SoniqError } from "../errors.ts";
+import { ErrorCodes, SoniqError, show } from "../errors.ts";
 import type { RetryOptions } from "./retry.ts";
 
 /** Runtime facts about the attempt in progress, passed to handlers and hooks. */
@@ -205,19 +205,19 @@ export function resolveJobOptions(options: JobOptions, handler: Function, patter
 
 export function checkInt(what: string, value: unknown, min: number, max: number): void {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `${what} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`, { [what]: value });
+    throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `${what} must be an integer from ${min} to ${max}, got ${show(value)}`, { [what]: value });
   }
 }
 
 function checkNumber(what: string, value: unknown, min: number): void {
   if (typeof value !== "number" || !Number.isFinite(value) || value < min) {
-    throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `${what} must be a number >= ${min} (seconds), got ${JSON.stringify(value)}`, { [what]: value });
+    throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `${what} must be a number >= ${min} (seconds), got ${show(value)}`, { [what]: value });
   }
 }
 
 export function checkQueueName(queue: unknown): string {
-  if (typeof queue !== "string" || queue.length === 0 || queue.length > 200) {
-    throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `queue must be a non-empty string of at most 200 characters`, { queue });
+  if (typeof queue !== "string" || queue.length === 0 || queue.length > 200 || queue.includes("\0") || !queue.isWellFormed()) {
+    throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `queue must be a non-empty string of at most 200 characters (no NUL)`, { queue });
   }
   return queue;
 }

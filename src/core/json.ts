@@ -2,7 +2,8 @@ import { ErrorCodes, SoniqError } from "../errors.ts";
 
 /** Serialise args once, refusing what JSON cannot carry faithfully (functions, BigInt, symbols, cycles, NaN). */
 export function serializeArgs(args: unknown, maxBytes: number, what = "args"): string {
-  if (args === null || typeof args !== "object" || Array.isArray(args)) {
+  const proto = args !== null && typeof args === "object" ? Object.getPrototypeOf(args) : undefined;
+  if (args === null || typeof args !== "object" || Array.isArray(args) || (proto !== Object.prototype && proto !== null)) {
     throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `${what} must be a plain object of named arguments`, { received: describe(args) });
   }
   const text = serializeJson(args, what);
@@ -16,6 +17,9 @@ export function serializeArgs(args: unknown, maxBytes: number, what = "args"): s
 export function serializeJson(value: unknown, what = "value"): string {
   try {
     const text = JSON.stringify(value, (key, v) => {
+      // PostgreSQL's jsonb cannot hold NUL characters or lone surrogates: refuse them on every backend.
+      if (key && !isStorableText(key)) throw new TypeError(`${what} has a key with a NUL character or a lone surrogate`);
+      if (typeof v === "string" && !isStorableText(v)) throw new TypeError(`${what}${key ? `.${key}` : ""} has a NUL character or a lone surrogate`);
       if (typeof v === "function" || typeof v === "symbol") throw new TypeError(`${what}${key ? `.${key}` : ""} is a ${typeof v}`);
       if (typeof v === "bigint") throw new TypeError(`${what}${key ? `.${key}` : ""} is a BigInt (pass it as a string)`);
       if (typeof v === "number" && !Number.isFinite(v)) throw new TypeError(`${what}${key ? `.${key}` : ""} is ${v}`);
@@ -28,6 +32,14 @@ export function serializeJson(value: unknown, what = "value"): string {
   }
 }
 
+/** Text every backend can store: no NUL, no lone UTF-16 surrogate. */
+export function isStorableText(s: string): boolean {
+  return !s.includes("\0") && s.isWellFormed();
+}
+
 function describe(x: unknown): string {
-  return x === null ? "null" : Array.isArray(x) ? "array" : typeof x;
+  if (x === null) return "null";
+  if (Array.isArray(x)) return "array";
+  if (typeof x === "object") return (x as object).constructor?.name ?? "object";
+  return typeof x;
 }

@@ -470,6 +470,30 @@ export class Worker {
     }
   }
 
+  /**
+   * Give up now: abort running handlers and put every claimed job (running or buffered) back to
+   * queued with attempts kept, so a forced exit does not leave them to the stale-worker timeout.
+   */
+  async abandon(): Promise<number> {
+    this.stopping = true;
+    this.wake();
+    const ids = [...this.running.keys(), ...this.buffer.splice(0).map((j) => j.id)];
+    for (const r of this.running.values()) {
+      this.abandoned.add(r.job.id);
+      r.abort.abort(new Error("worker forced to stop"));
+    }
+    this.outcomes = this.outcomes.filter((o) => !this.abandoned.has(o.id));
+    await this.flushUntilEmpty();
+    const n = ids.length ? await this.deps.backend.nackJobs(this.workerId, ids).catch(() => 0) : 0;
+    this.summary.requeued += n;
+    return n;
+  }
+
+  /** The id registered in soniq_workers (a restarted process may take over its predecessor's). */
+  get registeredId(): string {
+    return this.workerId;
+  }
+
   private installSignals(): () => void {
     if (!(this.options.handleSignals ?? !this.runOnce)) return () => {};
     let count = 0;
@@ -479,8 +503,10 @@ export class Worker {
         this.deps.logger.info("shutting down gracefully; send the signal again to force exit", { signal });
         void this.stop();
       } else {
-        this.deps.logger.warn("forced exit", { signal });
-        process.exit(130);
+        this.deps.logger.warn("forced exit: requeueing claimed jobs", { signal });
+        const exit = () => process.exit(130);
+        setTimeout(exit, 2000).unref();
+        void this.abandon().finally(exit);
       }
     };
     process.on("SIGINT", onSignal);

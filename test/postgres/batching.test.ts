@@ -93,4 +93,18 @@ describe("batched outcomes", () => {
     expect(await app.getJob(ids[3]!)).toBeNull(); // the guarded completion did not bring it back
     for (const id of ids.slice(0, 3)) expect((await app.getJob(id))!.status).toBe("done");
   });
+
+  test("abandon() (the forced-exit path) requeues running and buffered jobs at once", async () => {
+    app = await appOn(realBackend(await freshDatabase()), { shutdownTimeout: 60 });
+    const job = app.job({ name: "batch.abandon" }, async (_a, ctx) => {
+      await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+    });
+    const ids = await app.enqueueMany(job, [{ i: 1 }, { i: 2 }, { i: 3 }]);
+    const worker = app.createWorker({ concurrency: 1, prefetch: 2, handleSignals: false });
+    void worker.run();
+    await waitFor(async () => (await app.getQueueStats()).processing === 3, { message: "claim" });
+    expect(await worker.abandon()).toBe(3);
+    for (const id of ids) expect(await app.getJob(id)).toMatchObject({ status: "queued", workerId: null });
+    expect((await app.getJob(ids[0]!))!.attempts).toBe(1);
+  });
 });
