@@ -48,7 +48,7 @@ function cpuSeconds(start: NodeJS.CpuUsage): number {
 }
 
 /** 50k pre-queued no-op jobs drained by one worker. */
-export const burnDown: Scenario = async ({ url, jobs = 50_000, concurrency = 100, prefetch, pollInterval = 0.05 }) => {
+export const burnDown: Scenario = async ({ url, jobs = 50_000, concurrency = 100, prefetch = 900, pollInterval = 0.05 }) => {
   const app = quiet(url, { pollInterval, completionBatchSize: 1000 });
   app.job({ name: "bench.noop" }, async () => {});
   await fresh(app);
@@ -58,9 +58,9 @@ export const burnDown: Scenario = async ({ url, jobs = 50_000, concurrency = 100
   if (app.backend.kind === "postgres") await app.sql.unsafe("VACUUM ANALYZE soniq_jobs");
   const cpu = process.cpuUsage();
   const t0 = performance.now();
-  let peakRss = 0;
+  let peakRss = process.memoryUsage.rss();
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
-  const summary = await app.runWorker({ runOnce: true, concurrency, ...(prefetch !== undefined ? { prefetch } : {}) });
+  const summary = await app.runWorker({ runOnce: true, concurrency, prefetch });
   const seconds = (performance.now() - t0) / 1000;
   clearInterval(sampler);
   if (summary.succeeded !== jobs) throw new Error(`burn-down: ${summary.succeeded}/${jobs} jobs done`);
@@ -108,7 +108,7 @@ export const singleEnqueue: Scenario = async ({ url, jobs = 10_000, callers = 32
 };
 
 /** Enqueue at a fixed offered rate while a worker runs; enqueue-to-start latency. */
-export const steadyState: Scenario = async ({ url, rate = 5000, seconds = 5, concurrency = 50, pollInterval = 1 }) => {
+export const steadyState: Scenario = async ({ url, rate = 5000, seconds = 5, concurrency = 100, pollInterval = 1 }) => {
   const app = quiet(url, { pollInterval });
   const latencies: number[] = [];
   let started = 0;
@@ -120,6 +120,8 @@ export const steadyState: Scenario = async ({ url, rate = 5000, seconds = 5, con
   const worker = app.createWorker({ concurrency, handleSignals: false });
   const running = worker.run();
   await Bun.sleep(300);
+  let peakRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
   const total = Math.round(rate * seconds);
   const tick = 10; // ms; enqueue rate/100 jobs every 10 ms in one batch
   const perTick = Math.max(1, Math.round((rate * tick) / 1000));
@@ -140,6 +142,7 @@ export const steadyState: Scenario = async ({ url, rate = 5000, seconds = 5, con
   const deadline = performance.now() + 30_000;
   while (started < total && performance.now() < deadline) await Bun.sleep(5);
   const elapsed = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
   await worker.stop();
   await running;
   await app.close();
@@ -149,7 +152,8 @@ export const steadyState: Scenario = async ({ url, rate = 5000, seconds = 5, con
     jobsPerSecond: started / elapsed,
     latencyMs: percentiles(latencies),
     cpuSeconds: cpuSeconds(cpu),
-    extra: { offered: rate, keptUp: started === total ? "yes" : `no (${started}/${total})` },
+    rssMb: peakRss / 2 ** 20,
+    extra: { offered: rate, concurrency, keptUp: started === total ? "yes" : `no (${started}/${total})` },
   };
 };
 

@@ -13,3 +13,15 @@ export { SqliteBackend } from "./backends/sqlite/index.ts";
 export { MemoryBackend } from "./backends/memory/index.ts";
 export type * from "./backends/types.ts";
 export { VERSION } from "./version.ts";
+export { every, daily, weekly, monthly, cron, Interval, CronBuilder, type CronInput, type EveryInput, type Weekday } from "./scheduler/dsl.ts";
+export { Scheduler, type PeriodicOptions, type ScheduleOptions, type RunSchedulerOptions, type SchedulerSummary, type TickResult } from "./scheduler/scheduler.ts";
+export { createDashboard, type Dashboard, type DashboardOptions } from "./dashboard/index.ts";
+export {
+  createPrometheusSink,
+  prometheusText,
+  DEFAULT_DURATION_BUCKETS,
+  PROMETHEUS_CONTENT_TYPE,
+  type PrometheusSink,
+  type PrometheusSinkOptions,
+  type PrometheusTextOptions,
+} from "./metrics/index.ts";

@@ -23,13 +23,14 @@ import {
   type JobOptions,
   type TaskRef,
 } from "./core/job.ts";
-import { serializeArgs } from "./core/json.ts";
+import { isStorableText, serializeArgs } from "./core/json.ts";
 import { createLogger, type Logger, type LogSink } from "./core/logger.ts";
 import { DeadLetterService } from "./dead-letter.ts";
-import { ErrorCodes, SoniqError } from "./errors.ts";
+import { ErrorCodes, SoniqError, show } from "./errors.ts";
 import { resolveSettings, type Settings, type SettingsInput } from "./settings.ts";
 import { Hooks, type AfterJobHook, type BeforeJobHook, type ErrorHook, type MetricsSink } from "./worker/hooks.ts";
 import { Worker, type WorkerOptions, type WorkerSummary } from "./worker/worker.ts";
+import { Scheduler, type PeriodicOptions, type RunSchedulerOptions, type SchedulerSummary } from "./scheduler/scheduler.ts";
 
 export interface SoniqOptions extends SettingsInput {
   /** A ready backend instance (tests, custom storage); otherwise chosen from `databaseUrl`. */
@@ -151,6 +152,7 @@ export class Soniq {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.workers].map((w) => w.stop()));
+    await this._scheduler?.stop();
     if (this._backend) await this._backend.close();
   }
 
@@ -297,8 +299,11 @@ export class Soniq {
     checkInt("priority", priority, 1, 1000);
     const queue = checkQueueName(options.queue ?? refQueue ?? definition?.options.queue ?? "default");
     const dedupKey = options.dedupKey ?? null;
-    if (dedupKey !== null && (typeof dedupKey !== "string" || dedupKey.length === 0)) {
+    if (dedupKey !== null && (typeof dedupKey !== "string" || dedupKey.length === 0 || !isStorableText(dedupKey))) {
       throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, "dedupKey must be a non-empty string", { dedupKey });
+    }
+    if (options.unique !== undefined && typeof options.unique !== "boolean") {
+      throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `unique must be true or false, got ${show(options.unique)}`);
     }
     const unique = dedupKey === null && (options.unique ?? definition?.options.unique ?? false);
     if (options.connection !== undefined && !this.backend.capabilities.transactionalEnqueue) {
@@ -308,7 +313,7 @@ export class Soniq {
       id: Bun.randomUUIDv7(),
       jobName: name,
       argsJson,
-      argsHash: unique ? computeArgsHash(args as JobArgs) : null,
+      argsHash: unique ? computeArgsHash(JSON.parse(argsJson) as JobArgs) : null, // hash what is stored
       maxAttempts: definition ? definition.maxAttempts : this.settings.maxRetries + 1,
       queue,
       priority,
@@ -439,6 +444,34 @@ export class Soniq {
       this.workers.delete(worker);
     }
   }
+
+  // ---- scheduling ----
+
+  private _scheduler: Scheduler | undefined;
+
+  /** Recurring schedules stored in the database: `add`, `pause`, `resume`, `remove`, `list`, `get`, `trigger`. */
+  get scheduler(): Scheduler {
+    this._scheduler ??= new Scheduler(this);
+    return this._scheduler;
+  }
+
+  /** Register a job (as `app.job`) that a scheduler (`app.runScheduler()`, `soniq scheduler`) enqueues on `cron` or `every`. */
+  periodic<S extends TSchema, R>(options: PeriodicOptions<Static<S>> & JobOptions<S> & { validate: S }, handler: JobHandler<Static<S>, R>): JobHandle<Static<S>, Awaited<R>>;
+  periodic<S extends TSchema, R>(options: PeriodicOptions<Static<S>> & JobOptions<S> & { argsModel: S }, handler: JobHandler<Static<S>, R>): JobHandle<Static<S>, Awaited<R>>;
+  periodic<A extends JobArgs = JobArgs, R = unknown>(options: PeriodicOptions<A> & JobOptions<undefined>, handler: JobHandler<A, R>): JobHandle<A, Awaited<R>>;
+  periodic(options: PeriodicOptions & JobOptions, handler: JobHandler<any, unknown>): JobHandle<any, any> {
+    return this.scheduler.definePeriodic(options, handler);
+  }
+
+  /** Run the scheduler loop in this process until stopped; see docs/scheduling.md. */
+  async runScheduler(options: RunSchedulerOptions = {}): Promise<SchedulerSummary> {
+    return this.scheduler.run(options);
+  }
+
+  /** @internal The row `app.enqueue(name, args, { queue, priority })` would insert (used by the scheduler). */
+  buildJobRow(name: string, args: unknown, options: { queue?: string; priority?: number }): NewJob {
+    return this.buildJob(name, args, { queue: options.queue, priority: options.priority }, "scheduler");
+  }
 }
 
 function toScheduledAt(value: Date | number | undefined): Date | null {
@@ -450,5 +483,5 @@ function toScheduledAt(value: Date | number | undefined): Date | null {
   if (typeof value === "number" && Number.isFinite(value) && value >= 0) {
     return value === 0 ? null : new Date(Date.now() + value * 1000);
   }
-  throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `scheduledAt must be a Date or seconds from now (>= 0), got ${JSON.stringify(value)}`);
+  throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `scheduledAt must be a Date or seconds from now (>= 0), got ${show(value)}`);
 }

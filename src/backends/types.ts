@@ -290,4 +290,47 @@ export interface StorageBackend {
 
   /** Remove all jobs and workers (tests). */
   reset(): Promise<void>;
+
+  /**
+   * Read-only job search (the dashboard): the `listJobs` filters plus `search`, with the total
+   * number of matches for paging. Newest first.
+   */
+  searchJobs(filter: JobSearchFilter): Promise<JobSearchResult>;
+  /**
+   * Activity per time bucket since `options.since`: jobs created, done and dead-lettered.
+   * Sparse (buckets with no activity are left out), oldest first. Only rows still stored count:
+   * done rows removed by result retention no longer do.
+   */
+  jobTimeline(options: TimelineOptions): Promise<TimelineBucket[]>;
+}
+
+export interface JobSearchFilter extends ListJobsFilter {
+  /**
+   * Case-insensitive substring of the job name, the last error or the args JSON text, or a
+   * prefix of the id (ASCII case folding on SQLite; the args text is formatted per backend).
+   */
+  search?: string;
+}
+
+export interface JobSearchResult {
+  jobs: JobRecord[];
+  /** Every match, ignoring limit and offset. */
+  total: number;
+}
+
+export interface TimelineOptions {
+  since: Date;
+  /** Bucket width in seconds (whole milliseconds on SQLite and memory). */
+  bucketSeconds: number;
+}
+
+export interface TimelineBucket {
+  /** `since + index * bucketSeconds`. */
+  start: Date;
+  /** Jobs created in the bucket (still stored, or dead-lettered). */
+  enqueued: number;
+  /** Jobs that finished `done` in the bucket (by `updated_at`). */
+  completed: number;
+  /** Jobs moved to the dead-letter queue in the bucket. */
+  deadLettered: number;
 }

@@ -21,6 +21,7 @@ import type {
   WorkerRecord,
   WorkerRegistration,
 } from "../types.ts";
+import type { JobSearchFilter, JobSearchResult, TimelineBucket, TimelineOptions } from "../types.ts";
 import { ClaimIndex } from "./claim-index.ts";
 import { LocalNotifier } from "./notifier.ts";
 
@@ -641,6 +642,54 @@ export class MemoryBackend implements StorageBackend {
     this.deadLetters.clear();
     this.schedules.clear();
     this.workers.clear();
+  }
+
+  // ---------------------------------------------------------------- dashboard reads
+
+  async searchJobs(filter: JobSearchFilter): Promise<JobSearchResult> {
+    const needle = filter.search ? filter.search.toLowerCase() : null;
+    const pool = filter.status === undefined ? this.jobs.keys() : this.byStatus[filter.status]?.values() ?? [];
+    const rows: JobRow[] = [];
+    for (const id of pool) {
+      const row = this.jobs.get(id)!;
+      if (filter.queue !== undefined && row.queue !== filter.queue) continue;
+      if (filter.jobName !== undefined && row.jobName !== filter.jobName) continue;
+      if (
+        needle !== null &&
+        !row.jobName.toLowerCase().includes(needle) &&
+        !(row.lastError ?? "").toLowerCase().includes(needle) &&
+        !row.argsJson.toLowerCase().includes(needle) &&
+        !row.id.toLowerCase().startsWith(needle)
+      ) {
+        continue;
+      }
+      rows.push(row);
+    }
+    rows.sort((a, b) => b.createdAt - a.createdAt || compareDesc(a.id, b.id));
+    const offset = filter.offset ?? 0;
+    return { total: rows.length, jobs: rows.slice(offset, offset + (filter.limit ?? 100)).map(toJobRecord) };
+  }
+
+  async jobTimeline(options: TimelineOptions): Promise<TimelineBucket[]> {
+    const since = options.since.getTime();
+    const width = Math.max(1, Math.round(options.bucketSeconds * 1000));
+    const buckets = new Map<number, TimelineBucket>();
+    const add = (at: number, key: "enqueued" | "completed" | "deadLettered") => {
+      if (at < since) return;
+      const index = Math.floor((at - since) / width);
+      let b = buckets.get(index);
+      if (!b) buckets.set(index, (b = { start: new Date(since + index * width), enqueued: 0, completed: 0, deadLettered: 0 }));
+      b[key]++;
+    };
+    for (const row of this.jobs.values()) {
+      add(row.createdAt, "enqueued");
+      if (row.status === "done") add(row.updatedAt, "completed");
+    }
+    for (const d of this.deadLetters.values()) {
+      add(d.originalCreatedAt, "enqueued");
+      add(d.movedAt, "deadLettered");
+    }
+    return [...buckets.entries()].sort(([a], [b]) => a - b).map(([, b]) => b);
   }
 
   // ---------------------------------------------------------------- index upkeep

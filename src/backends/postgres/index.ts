@@ -21,7 +21,11 @@ import type {
   WorkerRecord,
   WorkerRegistration,
 } from "../types.ts";
+import { adaptConnection } from "./connection.ts";
+import { InsertCoalescer } from "./insert-coalescer.ts";
 import { MIGRATIONS, Q } from "./queries.ts";
+import { DQ } from "./queries.ts";
+import type { JobSearchFilter, JobSearchResult, TimelineBucket, TimelineOptions } from "../types.ts";
 
 type Row = Record<string, any>;
 /** Anything with postgres.js's `unsafe(text, params)`: the pool, a reserved connection or a transaction. */
@@ -65,6 +69,7 @@ export class PostgresBackend implements StorageBackend {
   readonly sql: postgres.Sql;
   private readonly options: PostgresBackendOptions;
   private pendingNotify = new Set<string>();
+  private readonly coalescer = new InsertCoalescer((jobs) => this.insertPlain(jobs));
   private notifyScheduled = false;
   private closed = false;
 
@@ -169,27 +174,44 @@ export class PostgresBackend implements StorageBackend {
   async insertJobs(jobs: NewJob[], connection?: unknown): Promise<string[]> {
     if (jobs.length === 0) return [];
     const on = connection === undefined ? this.sql : asQueryable(connection);
-    const single = jobs.length === 1 ? jobs[0]! : null;
-    let ids: string[];
-    if (single?.dedupKey != null) {
-      ids = (await this.q(Q.insertJobDedup, [newJobsJson(jobs)], on)).map((r) => r.id);
-    } else if (single?.uniqueJob) {
-      ids = (await this.q(Q.insertJobUnique, [newJobsJson(jobs)], on)).map((r) => r.id);
-    } else {
-      if (jobs.some((j) => j.uniqueJob || j.dedupKey != null)) {
-        throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, "unique and dedupKey jobs are enqueued one at a time");
+    // Every insert statement carries its own NOTIFY (one per distinct queue), delivered at commit.
+    if (jobs.length === 1) {
+      const job = jobs[0]!;
+      if (job.dedupKey != null) return (await this.q(Q.insertJobDedup, [newJobsJson(jobs)], on)).map((r) => r.id);
+      if (job.uniqueJob) return (await this.q(Q.insertJobUnique, [newJobsJson(jobs)], on)).map((r) => r.id);
+      if (connection === undefined) {
+        await this.coalescer.add(job);
+        return [job.id];
       }
-      await this.q(Q.insertJobs, [newJobsJson(jobs)], on);
-      ids = jobs.map((j) => j.id);
     }
-    const queues = [...new Set(jobs.map((j) => j.queue))];
-    if (connection === undefined) {
-      for (const queue of queues) this.notifyNewJob(queue);
+    if (jobs.some((j) => j.uniqueJob || j.dedupKey != null)) {
+      throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, "unique and dedupKey jobs are enqueued one at a time");
+    }
+    await this.insertPlain(jobs, on);
+    return jobs.map((j) => j.id);
+  }
+
+  /** One statement for the batch; the compact form when rows differ only in id and args. */
+  private async insertPlain(jobs: readonly NewJob[], on: PgQueryable = this.sql): Promise<void> {
+    const first = jobs[0]!;
+    const runAt = first.scheduledAt?.getTime() ?? null;
+    const same =
+      jobs.length > 1 &&
+      jobs.every(
+        (j) =>
+          j.jobName === first.jobName &&
+          j.queue === first.queue &&
+          j.priority === first.priority &&
+          j.maxAttempts === first.maxAttempts &&
+          j.producerId === first.producerId &&
+          (j.scheduledAt?.getTime() ?? null) === runAt,
+      );
+    if (same) {
+      const body = `[${jobs.map((j) => `{"id":"${j.id}","args":${j.argsJson}}`).join(",")}]`;
+      await this.q(Q.insertJobsSame, [body, first.jobName, first.maxAttempts, first.queue, first.priority, first.scheduledAt, first.producerId], on);
     } else {
-      // Inside the caller's transaction: Postgres delivers it on commit, never on rollback.
-      await this.q(Q.notify, [JSON.stringify(queues)], on);
+      await this.q(Q.insertJobs, [newJobsJson(jobs)], on);
     }
-    return ids;
   }
 
   notifyNewJob(queue: string): void {
@@ -433,24 +455,44 @@ export class PostgresBackend implements StorageBackend {
     const fired = await this.sql.begin(async (tx) => {
       const res = await tx.unsafe(Q.scheduleAdvance, [name, expectedNextRun, nextRun, job.id]);
       if (res.count !== 1) return false;
-      await tx.unsafe(Q.insertJobs, [newJobsJson([job])]);
+      await tx.unsafe(Q.insertJobs, [newJobsJson([job])]); // its NOTIFY is delivered at commit
       return true;
     });
-    if (fired) this.notifyNewJob(job.queue);
     return fired;
   }
 
   async reset(): Promise<void> {
     await this.q("TRUNCATE soniq_jobs, soniq_dead_letter_jobs, soniq_recurring_jobs, soniq_workers CASCADE");
   }
+
+  async searchJobs(filter: JobSearchFilter): Promise<JobSearchResult> {
+    const rows = await this.q(DQ.searchJobs, [
+      filter.queue ?? null,
+      filter.status ?? null,
+      filter.jobName ?? null,
+      filter.search ? filter.search : null,
+      filter.limit ?? 100,
+      filter.offset ?? 0,
+    ]);
+    return { total: rows[0]?.total ?? 0, jobs: rows.filter((r) => r.id !== null).map(toJobRecord) };
+  }
+
+  async jobTimeline(options: TimelineOptions): Promise<TimelineBucket[]> {
+    const since = options.since.getTime();
+    const width = options.bucketSeconds * 1000;
+    return (await this.q(DQ.jobTimeline, [options.since, options.bucketSeconds])).map((r) => ({
+      start: new Date(since + r.bucket * width),
+      enqueued: r.enqueued,
+      completed: r.completed,
+      deadLettered: r.dead_lettered,
+    }));
+  }
 }
 
+/** The caller's connection (postgres.js, Bun.sql, pg, Drizzle or Kysely; see connection.ts) as a PgQueryable. */
 function asQueryable(connection: unknown): PgQueryable {
-  if (connection && typeof (connection as PgQueryable).unsafe === "function") return connection as PgQueryable;
-  throw new SoniqError(
-    ErrorCodes.INVALID_ARGUMENT,
-    "connection must be a postgres.js transaction or reserved connection (e.g. sql.begin(tx => app.enqueue(job, args, { connection: tx })))",
-  );
+  const adapter = adaptConnection(connection);
+  return { unsafe: (text, params = []) => adapter.query(text, params) };
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

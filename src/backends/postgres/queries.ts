@@ -18,6 +18,7 @@ import getJob from "../../../sql/postgres/queries/get_job.sql" with { type: "tex
 import heartbeat from "../../../sql/postgres/queries/heartbeat.sql" with { type: "text" };
 import insertJobDedup from "../../../sql/postgres/queries/insert_job_dedup.sql" with { type: "text" };
 import insertJobUnique from "../../../sql/postgres/queries/insert_job_unique.sql" with { type: "text" };
+import insertJobsSame from "../../../sql/postgres/queries/insert_jobs_same.sql" with { type: "text" };
 import insertJobs from "../../../sql/postgres/queries/insert_jobs.sql" with { type: "text" };
 import listJobs from "../../../sql/postgres/queries/list_jobs.sql" with { type: "text" };
 import listWorkers from "../../../sql/postgres/queries/list_workers.sql" with { type: "text" };
@@ -38,7 +39,13 @@ import scheduleUpsert from "../../../sql/postgres/queries/schedule_upsert.sql" w
 import tryLock from "../../../sql/postgres/queries/try_lock.sql" with { type: "text" };
 import workerStopped from "../../../sql/postgres/queries/worker_stopped.sql" with { type: "text" };
 
-export const Q = { cancelJob, claimAll, claimQueues, completeJobs, deadLetterCount, deadLetterDelete, deadLetterGet, deadLetterJobs, deadLetterList, deadLetterPurge, deadLetterReplay, deadLetterStats, deleteCompletedJobs, deleteExpired, deleteJob, getJob, heartbeat, insertJobDedup, insertJobUnique, insertJobs, listJobs, listWorkers, nackJobs, notify, queueBreakdown, queueStats, registerWorker, requeueOrphans, rescueStale, retryJobs, scheduleAdvance, scheduleGet, scheduleList, scheduleRemove, scheduleSetStatus, scheduleUpsert, tryLock, workerStopped } as const;
+export const Q = { cancelJob, claimAll, claimQueues, completeJobs, deadLetterCount, deadLetterDelete, deadLetterGet, deadLetterJobs, deadLetterList, deadLetterPurge, deadLetterReplay, deadLetterStats, deleteCompletedJobs, deleteExpired, deleteJob, getJob, heartbeat, insertJobDedup, insertJobUnique, insertJobs, insertJobsSame, listJobs, listWorkers, nackJobs, notify, queueBreakdown, queueStats, registerWorker, requeueOrphans, rescueStale, retryJobs, scheduleAdvance, scheduleGet, scheduleList, scheduleRemove, scheduleSetStatus, scheduleUpsert, tryLock, workerStopped } as const;
+
+import searchJobs from "../../../sql/postgres/queries/search_jobs.sql" with { type: "text" };
+import jobTimeline from "../../../sql/postgres/queries/job_timeline.sql" with { type: "text" };
+
+/** Read-only statements for the dashboard. */
+export const DQ = { searchJobs, jobTimeline } as const;
 
 import m0001 from "../../../sql/postgres/migrations/0001_core.sql" with { type: "text" };
 import m0002 from "../../../sql/postgres/migrations/0002_dead_letter.sql" with { type: "text" };

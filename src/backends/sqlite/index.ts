@@ -24,6 +24,8 @@ import type {
   WorkerRegistration,
 } from "../types.ts";
 import { Q, schema } from "./queries.ts";
+import { DQ } from "./queries.ts";
+import type { JobSearchFilter, JobSearchResult, TimelineBucket, TimelineOptions } from "../types.ts";
 // Per-row requeue statements and the retry selection (see requeue_job.sql).
 import requeueJob from "../../../sql/sqlite/requeue_job.sql" with { type: "text" };
 import requeueOrphans from "../../../sql/sqlite/requeue_orphans.sql" with { type: "text" };
@@ -571,6 +573,34 @@ export class SqliteBackend implements StorageBackend {
 
   async reset(): Promise<void> {
     await this.write((db) => db.run(Q.reset));
+  }
+
+  async searchJobs(filter: JobSearchFilter): Promise<JobSearchResult> {
+    const params: Params = {
+      queue: filter.queue ?? null,
+      status: filter.status ?? null,
+      job_name: filter.jobName ?? null,
+      search: filter.search ? filter.search : null,
+    };
+    const { rows, total } = await this.read((db) =>
+      this.tx!(() => ({
+        rows: all(db, DQ.searchJobs, { ...params, limit: filter.limit ?? 100, offset: filter.offset ?? 0 }),
+        total: (one(db, DQ.searchJobsCount, params)?.total as number | undefined) ?? 0,
+      })),
+    );
+    return { total, jobs: rows.map(toJobRecord) };
+  }
+
+  async jobTimeline(options: TimelineOptions): Promise<TimelineBucket[]> {
+    const since = options.since.getTime();
+    const width = Math.max(1, Math.round(options.bucketSeconds * 1000));
+    const rows = await this.read((db) => all(db, DQ.jobTimeline, { since, bucket_ms: width }));
+    return rows.map((r) => ({
+      start: new Date(since + r.bucket * width),
+      enqueued: r.enqueued,
+      completed: r.completed,
+      deadLettered: r.dead_lettered,
+    }));
   }
 }
 

@@ -96,3 +96,10 @@ export const Q = {
   scheduleUpsert,
   workerStopped,
 } as const;
+
+import searchJobs from "../../../sql/sqlite/search_jobs.sql" with { type: "text" };
+import searchJobsCount from "../../../sql/sqlite/search_jobs_count.sql" with { type: "text" };
+import jobTimeline from "../../../sql/sqlite/job_timeline.sql" with { type: "text" };
+
+/** Read-only statements for the dashboard. */
+export const DQ = { searchJobs, searchJobsCount, jobTimeline } as const;

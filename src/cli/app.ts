@@ -1,0 +1,145 @@
+/**
+ * Building the `Soniq` app a command works on, and parsing flag values. Flags beat SONIQ_*
+ * environment variables (they are passed as constructor options), which beat defaults.
+ */
+import { resolve as resolvePath } from "node:path";
+import { isSoniqError } from "../errors.ts";
+import { Soniq } from "../soniq.ts";
+import { UsageError } from "./exit.ts";
+
+/** Flags every database command accepts. */
+export const dbArgs = {
+  "database-url": {
+    type: "string",
+    valueHint: "url",
+    description: "postgres://..., sqlite:PATH, *.db or memory: (default: $SONIQ_DATABASE_URL, else ./soniq.db)",
+  },
+  "log-level": {
+    type: "string",
+    valueHint: "level",
+    description: "debug, info, warn, error or silent (default: $SONIQ_LOG_LEVEL, else warn)",
+  },
+} as const;
+
+/** `--json` for read commands. */
+export const jsonArg = {
+  json: { type: "boolean", description: "print machine-readable JSON on stdout" },
+} as const;
+
+export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
+const LEVEL_ALIASES: Record<string, LogLevel> = {
+  debug: "debug",
+  info: "info",
+  warn: "warn",
+  warning: "warn",
+  error: "error",
+  critical: "error",
+  silent: "silent",
+};
+
+/** A string flag's value; `--flag` with nothing after it is a usage error. */
+export function stringFlag(value: unknown, flag: string): string | undefined {
+  if (value === undefined || value === null || value === false) return undefined;
+  if (value === true || (typeof value === "string" && value.trim() === "")) throw new UsageError(`${flag} needs a value`);
+  if (typeof value !== "string") throw new UsageError(`${flag} needs a single value`);
+  return value;
+}
+
+/** An integer flag within bounds; anything else (`abc`, `1.5`, `-1`) is a usage error. */
+export function intFlag(value: unknown, flag: string, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number | undefined {
+  const raw = stringFlag(value, flag);
+  if (raw === undefined) return undefined;
+  const text = raw.trim();
+  if (!/^[+-]?\d+$/.test(text)) throw new UsageError(`${flag} must be an integer, got ${JSON.stringify(raw)}`);
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`${flag} must be between ${min} and ${max}, got ${text}`);
+  }
+  return n;
+}
+
+/** A comma-separated list flag (`a,b`); empty items are dropped. */
+export function listFlag(value: unknown, flag: string): string[] | undefined {
+  const raw = stringFlag(value, flag);
+  if (raw === undefined) return undefined;
+  const items = raw.split(",").map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new UsageError(`${flag} needs at least one value`);
+  return items;
+}
+
+/** `--log-level`; accepts any case and the aliases `warning` and `critical`. */
+export function logLevelFlag(value: unknown): LogLevel | undefined {
+  const raw = stringFlag(value, "--log-level");
+  if (raw === undefined) return undefined;
+  const level = LEVEL_ALIASES[raw.trim().toLowerCase()];
+  if (!level) throw new UsageError(`--log-level must be one of debug, info, warn, error, silent; got ${JSON.stringify(raw)}`);
+  return level;
+}
+
+export interface DbFlags {
+  "database-url"?: unknown;
+  "log-level"?: unknown;
+}
+
+/**
+ * The app for a management command: `--database-url` beats SONIQ_DATABASE_URL, and the log
+ * level defaults to `warn` (so JSON log lines do not drown the output) unless
+ * `--log-level` or SONIQ_LOG_LEVEL says otherwise.
+ */
+export function buildApp(flags: DbFlags): Soniq {
+  const databaseUrl = stringFlag(flags["database-url"], "--database-url");
+  const logLevel = logLevelFlag(flags["log-level"]) ?? (process.env.SONIQ_LOG_LEVEL ? undefined : "warn");
+  return new Soniq({
+    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
+    ...(logLevel !== undefined ? { logLevel } : {}),
+  });
+}
+
+/** Build the app, run `fn`, and always close it (connections would keep the process alive). */
+export async function withApp<T>(flags: DbFlags, fn: (app: Soniq) => Promise<T>): Promise<T> {
+  const app = buildApp(flags);
+  try {
+    return await fn(app);
+  } finally {
+    await app.close().catch(() => {});
+  }
+}
+
+/** Hide the password in a URL before printing it. */
+export function redactUrl(url: string | undefined): string {
+  if (url === undefined) return "./soniq.db (default SQLite file)";
+  return url.replace(/\/\/([^:/@]+):([^@/]*)@/, "//$1:***@");
+}
+
+/** A database URL in a canonical form, so `postgresql://Host/db` and `postgres://host:5432/db/` compare equal. */
+export function normalizeDatabaseUrl(url: string | undefined): string {
+  if (url === undefined) return `sqlite:${resolvePath("./soniq.db")}`;
+  const trimmed = url.trim();
+  if (/^postgres(ql)?:\/\//i.test(trimmed)) {
+    try {
+      const u = new URL(trimmed.replace(/^postgres(ql)?:/i, "postgres:"));
+      const params = [...u.searchParams.entries()].sort(([a], [b]) => a.localeCompare(b));
+      const query = params.length ? `?${new URLSearchParams(params).toString()}` : "";
+      const path = u.pathname.replace(/\/+$/, "");
+      return `postgres://${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}@${u.hostname.toLowerCase()}:${u.port || "5432"}${path}${query}`;
+    } catch {
+      return trimmed;
+    }
+  }
+  if (trimmed === "memory:" || trimmed === "memory://") return "memory:";
+  if (trimmed.startsWith("sqlite:")) return `sqlite:${resolvePath(trimmed.replace(/^sqlite:(\/\/)?/, ""))}`;
+  if (/\.(db|sqlite3?)$/i.test(trimmed)) return `sqlite:${resolvePath(trimmed)}`;
+  return trimmed;
+}
+
+export function sameDatabaseUrl(a: string | undefined, b: string | undefined): boolean {
+  return normalizeDatabaseUrl(a) === normalizeDatabaseUrl(b);
+}
+
+/** SoniqError messages carry a `[SONIQ_CODE] ` prefix; keep it (it is the stable part) but nothing else. */
+export function errorMessage(error: unknown): string {
+  if (isSoniqError(error)) return error.message;
+  if (error instanceof Error) return error.message;
+  if (error && typeof error === "object" && "message" in error) return String((error as { message: unknown }).message);
+  return String(error);
+}
