@@ -95,6 +95,7 @@ export class Soniq {
   private readonly workers = new Set<Worker>();
   private readonly warnedUnknown = new Map<string, number>();
   private readonly producerId: string;
+  private warnedPeriodic = false;
 
   constructor(options: SoniqOptions = {}) {
     const { backend, logSink, metrics, ...settingsInput } = options;
@@ -425,6 +426,12 @@ export class Soniq {
           `pool too small: SONIQ_POOL_MAX_SIZE=${this.settings.poolMaxSize} < ${needed} (min(SONIQ_CONCURRENCY, 8) + SONIQ_POOL_HEADROOM)`,
         );
       }
+    }
+    if (!options.runOnce && (this._scheduler?.periodicNames.length ?? 0) > 0 && !this.warnedPeriodic) {
+      this.warnedPeriodic = true;
+      this.logger.warn("periodic jobs are registered, but workers do not fire them: run `soniq scheduler` (or app.runScheduler()) once per deployment", {
+        periodic: this._scheduler!.periodicNames.length,
+      });
     }
     const worker = new Worker(
       { backend: this.backend, registry: this.registry, settings: this.settings, hooks: this.hooks, logger: this.logger },
