@@ -20,7 +20,8 @@ export function createBackend(url: string | undefined, settings: Settings, logge
   const trimmed = url.trim();
   if (isPostgresUrl(trimmed)) {
     return new PostgresBackend({
-      url: trimmed,
+      url: trimmed.replace(/^([^?#]*\/[^/?#]+)\/+(?=$|[?#])/, "$1"), // "postgres://h/db/" names the database "db"
+
       maxConnections: settings.poolMaxSize,
       minConnections: settings.poolMinSize,
       preparedStatements: settings.preparedStatements,

@@ -68,6 +68,11 @@ describe("settings", () => {
       expect((e as SoniqError).message).toContain(name);
     }
   });
+  test("a trailing slash after the database name is not part of the name", async () => {
+    const app = new Soniq({ databaseUrl: "postgres://u:p@localhost:5432/mydb/" });
+    expect((app.sql.options as { database: string }).database).toBe("mydb");
+    await app.close();
+  });
   test("unknown options and bad URLs are refused", () => {
     expect(() => new Soniq({ concurency: 3 } as never)).toThrow(/unknown option "concurency"/);
     expect(() => new Soniq({ databaseUrl: "mysql://x/y" }).backend).toThrow(SoniqError);
