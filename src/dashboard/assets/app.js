@@ -514,7 +514,7 @@
       h("h1", {}, "Jobs"),
       filterForm(
         [
-          { name: "queue", label: "Queue", placeholder: "default" },
+          { name: "queue", label: "Queue", placeholder: "any" },
           { name: "status", label: "Status", options: STATUSES },
           { name: "job_name", label: "Job name", placeholder: "exact name" },
           { name: "q", label: "Search", placeholder: "name, error, args or id" },
