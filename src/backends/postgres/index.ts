@@ -271,12 +271,11 @@ export class PostgresBackend implements StorageBackend {
 
   async nackJobs(workerId: string, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    const res = await this.sql.unsafe(Q.nackJobs, [workerId, JSON.stringify(ids)]);
-    return res.count;
+    return (await this.q(Q.nackJobs, [workerId, JSON.stringify(ids)]))[0]!.n;
   }
 
   async requeueOrphans(workerId: string, keepIds: readonly string[]): Promise<number> {
-    return (await this.sql.unsafe(Q.requeueOrphans, [workerId, JSON.stringify(keepIds)])).count;
+    return (await this.q(Q.requeueOrphans, [workerId, JSON.stringify(keepIds)]))[0]!.n;
   }
 
   async getJob(id: string): Promise<JobRecord | null> {
