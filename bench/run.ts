@@ -80,8 +80,12 @@ function formatRow(r: Row): string[] {
   const rss = r.runs.filter((m) => m.rssMb).map((m) => m.rssMb!);
   const cpu = r.runs.filter((m) => m.cpuSeconds).map((m) => m.cpuSeconds!);
   const extra = r.runs.at(-1)!.extra;
+  const params = Object.entries(r.params)
+    .filter(([k]) => k !== "jobs")
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
   return [
-    r.scenario,
+    params ? `${r.scenario} (${params})` : r.scenario,
     String(r.runs[0]!.jobs),
     `${Math.round(median(jps))} (${Math.round(Math.min(...jps))}-${Math.round(Math.max(...jps))})`,
     latency,
