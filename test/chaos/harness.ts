@@ -53,11 +53,15 @@ export interface Verdict {
 export async function verdict(sql: postgres.Sql, committed: Map<string, "work" | "fail">): Promise<Verdict> {
   const ids = [...committed.keys()];
   const done = new Set((await sql.unsafe("SELECT id FROM soniq_jobs WHERE status = 'done'")).map((r) => r.id as string));
-  const dead = new Set((await sql.unsafe("SELECT id FROM soniq_dead_letter_jobs")).map((r) => r.id as string));
+  const deadRows = await sql.unsafe("SELECT id, max_attempts FROM soniq_dead_letter_jobs");
+  const dead = new Set(deadRows.map((r) => r.id as string));
+  // A failing job runs max_attempts times (fixed at enqueue: the producer does not know the
+  // consumer's retries, so it stores settings.maxRetries + 1).
+  const failRuns = new Map(deadRows.map((r) => [r.id as string, r.max_attempts as number]));
   const [{ processing }] = (await sql.unsafe("SELECT count(*)::int AS processing FROM soniq_jobs WHERE status IN ('processing', 'queued')")) as any;
   const runs = await sql.unsafe("SELECT job_id, count(*)::int AS n FROM chaos_runs GROUP BY job_id");
   const executions = runs.reduce((a, r) => a + (r.n as number), 0);
-  const expected = ids.reduce((a, id) => a + (committed.get(id) === "fail" ? 2 : 1), 0);
+  const expected = ids.reduce((a, id) => a + (committed.get(id) === "fail" ? (failRuns.get(id) ?? 0) : 1), 0);
   return {
     committed: ids.length,
     done: ids.filter((id) => done.has(id)).length,
