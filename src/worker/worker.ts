@@ -122,15 +122,21 @@ export class Worker {
     const { backend, settings, logger } = this.deps;
     this.started = true;
     this.hostname = uniqueHostname();
-    this.workerId = await backend.registerWorker({
-      id: this.id,
-      hostname: this.hostname,
-      pid: process.pid,
-      queues: this.queues ? [...this.queues] : [],
-      concurrency: this.concurrency,
-      version: VERSION,
-      metadata: { runtime: `bun ${Bun.version}`, runOnce: this.runOnce },
-    });
+    try {
+      this.workerId = await backend.registerWorker({
+        id: this.id,
+        hostname: this.hostname,
+        pid: process.pid,
+        queues: this.queues ? [...this.queues] : [],
+        concurrency: this.concurrency,
+        version: VERSION,
+        metadata: { runtime: `bun ${Bun.version}`, runOnce: this.runOnce },
+      });
+    } catch (error) {
+      liveHostnames.delete(this.hostname);
+      this.stopping = true;
+      throw error;
+    }
     this.summary.workerId = this.workerId;
     logger.info("worker started", { workerId: this.workerId, concurrency: this.concurrency, queues: this.queues ?? "all", backend: backend.kind });
 
