@@ -1,3 +1,4 @@
+/// <reference path="../types/sql.d.ts" />
 export { Soniq, type SoniqOptions, type EnqueueOptions, type EnqueueManyOptions, type JobStatusInfo } from "./soniq.ts";
 export { Type, type Static, type TSchema } from "@sinclair/typebox";
 export { taskRef, type JobContext, type JobHandle, type JobOptions, type TaskRef, type JobArgs } from "./core/job.ts";
@@ -25,3 +26,4 @@ export {
   type PrometheusSinkOptions,
   type PrometheusTextOptions,
 } from "./metrics/index.ts";
+export { adaptConnection, type PgConnectionAdapter, type PgClientKind } from "./backends/postgres/connection.ts";

@@ -51,7 +51,7 @@ export interface EnqueueOptions {
   unique?: boolean;
   /** Explicit dedup key: while a queued job has it, enqueue returns that job's id. */
   dedupKey?: string;
-  /** A postgres.js transaction (`sql.begin(tx => ...)`): the job exists iff it commits. */
+  /** A transaction of postgres.js, Bun.sql, node-postgres, Drizzle or Kysely: the job exists iff it commits. */
   connection?: unknown;
 }
 

@@ -4,7 +4,7 @@
  * `app.enqueue(job, args, { connection })` runs its INSERT (and the NOTIFY that wakes workers) on
  * the connection the caller passes, inside the caller's transaction: the job exists iff that
  * transaction commits, and the NOTIFY is delivered by Postgres on commit only. Every statement
- * involved is fixed SQL text with `$1` placeholders and string/number/null parameters, so any
+ * involved is fixed SQL text with `$1` placeholders and string/number/null/Date parameters, so any
  * client that can run a parameterised query can carry it. This module recognises the common
  * clients by shape (none of them is a dependency of Soniq) and wraps each behind one interface:
  *
@@ -72,6 +72,15 @@ function drizzleKinds(value: AnyObject): string[] {
   return kinds;
 }
 
+/**
+ * Dates as ISO 8601 strings (our timestamps go to timestamptz, so the text is unambiguous). Some
+ * clients do not take Date parameters: Drizzle's postgres-js driver replaces the client's date
+ * serializers (on the very postgres.js client you pass it) with pass-through functions.
+ */
+function normalizeParams(params: readonly unknown[]): unknown[] {
+  return params.map((p) => (p instanceof Date ? p.toISOString() : p));
+}
+
 function asRows(result: unknown, client: PgClientKind): Rows {
   if (Array.isArray(result)) return result as Rows;
   const rows = (result as { rows?: unknown } | null | undefined)?.rows;
@@ -112,7 +121,7 @@ function unsafeAdapter(c: AnyObject): PgConnectionAdapter {
   return {
     client,
     async query(text, params) {
-      return asRows(await c.unsafe(text, params), client);
+      return asRows(await c.unsafe(text, normalizeParams(params)), client);
     },
   };
 }
@@ -128,7 +137,7 @@ function pgAdapter(c: AnyObject): PgConnectionAdapter {
   return {
     client: "pg",
     async query(text, params) {
-      return asRows(await c.query(text, params), "pg");
+      return asRows(await c.query(text, normalizeParams(params)), "pg");
     },
   };
 }
@@ -165,7 +174,7 @@ function kyselyAdapter(c: AnyObject): PgConnectionAdapter {
       const compiled = Object.freeze({
         sql: text,
         query: Object.freeze({ kind: "RawNode", sqlFragments: Object.freeze([text]), parameters: Object.freeze([]) }),
-        parameters: Object.freeze([...params]),
+        parameters: Object.freeze(normalizeParams(params)),
         queryId: Object.freeze({ queryId: `soniq-${++kyselyQueryCounter}` }),
       });
       return asRows(await c.executeQuery(compiled), "kysely");
