@@ -53,7 +53,7 @@ async function assertAllDone(app: Soniq, ids: string[]) {
   expect(missing).toEqual([]);
 }
 
-test("PostgreSQL restarts mid-run: workers, LISTEN and producers recover with no lost job", async () => {
+test("PostgreSQL restarts mid-run: workers, LISTEN, the scheduler and producers recover with no lost job", async () => {
   const url = await database("restart_db");
   const app = new Soniq({ databaseUrl: url, pollInterval: 30, errorRetryDelay: 0.2, heartbeatInterval: 0.2, logLevel: "silent" });
   await app.setup();
@@ -62,6 +62,10 @@ test("PostgreSQL restarts mid-run: workers, LISTEN and producers recover with no
     ran++;
     await Bun.sleep(1);
   });
+  let ticks = 0;
+  app.periodic({ name: "fault.tick", every: 1 }, async () => void ticks++);
+  const stopScheduler = new AbortController();
+  const scheduling = app.runScheduler({ checkInterval: 0.2, signal: stopScheduler.signal, handleSignals: false });
   const worker = app.createWorker({ concurrency: 10, handleSignals: false });
   const running = worker.run();
   let producing = true;
@@ -69,7 +73,11 @@ test("PostgreSQL restarts mid-run: workers, LISTEN and producers recover with no
   await waitFor(() => ran > 100, { message: "flow before restart" });
   const before = ran;
   await cluster.restart();
+  const ticksAtRestart = ticks;
   await waitFor(() => ran > before + 200, { timeout: 30_000, message: "flow after restart" });
+  await waitFor(() => ticks >= ticksAtRestart + 2, { timeout: 20_000, message: "scheduler firing after restart" });
+  stopScheduler.abort();
+  await scheduling;
   producing = false;
   await p.done;
   await assertAllDone(app, p.committed);
