@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { waitFor as waitForCondition } from "../helpers/db.ts";
 
 export const REPO = resolve(import.meta.dir, "../..");
 export const LIBRARY_ENTRY = join(REPO, "src/index.ts");
@@ -138,12 +139,7 @@ export function writeJobModule(dir: string, importFrom: string = LIBRARY_ENTRY, 
   return path;
 }
 
-export async function waitFor<T>(fn: () => Promise<T> | T, { timeout = 30_000, interval = 50, message = "condition" } = {}): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await fn();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${message}`);
-    await Bun.sleep(interval);
-  }
+/** The shared poller, with the longer default a spawned CLI needs. */
+export function waitFor<T>(fn: () => Promise<T> | T, options: { timeout?: number; interval?: number; message?: string } = {}): Promise<NonNullable<T>> {
+  return waitForCondition(fn, { timeout: 30_000, interval: 50, ...options });
 }
