@@ -31,6 +31,25 @@ interface ClientCase {
   }>;
 }
 
+/** The three Drizzle drivers share one transaction shape. */
+function drizzleCase(
+  db: { transaction<T>(fn: (tx: { execute(query: ReturnType<typeof dsql>): Promise<unknown> }) => Promise<T>): Promise<T> },
+  close: () => Promise<unknown>,
+): Awaited<ReturnType<ClientCase["open"]>> {
+  return {
+    async transaction(orderId, body, commit, holdMs) {
+      await expectRollback(
+        db.transaction(async (tx) => runTx(commit, holdMs, async () => {
+          await tx.execute(dsql`INSERT INTO orders (id) VALUES (${orderId})`);
+          await body(tx);
+        })),
+        commit,
+      );
+    },
+    close: async () => void (await close()),
+  };
+}
+
 async function runTx(commit: boolean, holdMs: number | undefined, fn: () => Promise<void>): Promise<void> {
   await fn();
   if (holdMs) await Bun.sleep(holdMs);
@@ -147,18 +166,7 @@ const clients: ClientCase[] = [
     async open(url) {
       const client = postgres(url, { onnotice: () => {} });
       const db = drizzlePostgresJs({ client });
-      return {
-        async transaction(orderId, body, commit, holdMs) {
-          await expectRollback(
-            db.transaction(async (tx) => runTx(commit, holdMs, async () => {
-              await tx.execute(dsql`INSERT INTO orders (id) VALUES (${orderId})`);
-              await body(tx);
-            })),
-            commit,
-          );
-        },
-        close: () => client.end(),
-      };
+      return drizzleCase(db, () => client.end());
     },
   },
   {
@@ -166,18 +174,7 @@ const clients: ClientCase[] = [
     async open(url) {
       const pool = new pg.Pool({ connectionString: url });
       const db = drizzleNodePg({ client: pool });
-      return {
-        async transaction(orderId, body, commit, holdMs) {
-          await expectRollback(
-            db.transaction(async (tx) => runTx(commit, holdMs, async () => {
-              await tx.execute(dsql`INSERT INTO orders (id) VALUES (${orderId})`);
-              await body(tx);
-            })),
-            commit,
-          );
-        },
-        close: () => pool.end(),
-      };
+      return drizzleCase(db, () => pool.end());
     },
   },
   {
@@ -185,18 +182,7 @@ const clients: ClientCase[] = [
     async open(url) {
       const client = new SQL(url);
       const db = drizzleBunSql({ client });
-      return {
-        async transaction(orderId, body, commit, holdMs) {
-          await expectRollback(
-            db.transaction(async (tx) => runTx(commit, holdMs, async () => {
-              await tx.execute(dsql`INSERT INTO orders (id) VALUES (${orderId})`);
-              await body(tx);
-            })),
-            commit,
-          );
-        },
-        close: () => client.close(),
-      };
+      return drizzleCase(db, () => client.close());
     },
   },
   {
