@@ -1,5 +1,5 @@
 /// <reference path="../types/sql.d.ts" />
-export { Soniq, type SoniqOptions, type EnqueueOptions, type EnqueueManyOptions, type JobStatusInfo } from "./soniq.ts";
+export { Soniq, isSoniqApp, type SoniqOptions, type EnqueueOptions, type EnqueueManyOptions, type JobStatusInfo } from "./soniq.ts";
 export { Type, type Static, type TSchema } from "@sinclair/typebox";
 export { taskRef, type JobContext, type JobHandle, type JobOptions, type TaskRef, type JobArgs } from "./core/job.ts";
 export { SoniqError, ErrorCodes, isSoniqError, type ErrorCode } from "./errors.ts";

@@ -83,7 +83,15 @@ type ArgsParam<A> = {} extends A ? [args?: A, options?: EnqueueOptions] : [args:
 const ENQUEUE_OPTION_KEYS = new Set(["priority", "queue", "scheduledAt", "unique", "dedupKey", "connection"]);
 const WARN_TTL_MS = 3_600_000;
 
+const APP_BRAND: unique symbol = Symbol.for("soniq.app") as never;
+
+/** True for a Soniq app, even one built by another copy of the library (a job module's own install). */
+export function isSoniqApp(value: unknown): value is Soniq {
+  return typeof value === "object" && value !== null && (value as { [APP_BRAND]?: unknown })[APP_BRAND] === true;
+}
+
 export class Soniq {
+  readonly [APP_BRAND] = true;
   readonly settings: Readonly<Settings>;
   readonly logger: Logger;
   readonly deadLetter: DeadLetterService;

@@ -4,7 +4,7 @@
  */
 import { isAbsolute } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Soniq } from "../soniq.ts";
+import { isSoniqApp, type Soniq } from "../soniq.ts";
 import { CliError } from "./exit.ts";
 
 /** SONIQ_JOBS_MODULES first, then --jobs-modules, de-duplicated in order. */
@@ -91,7 +91,7 @@ export function findInstances(modules: readonly LoadedModule[]): FoundInstance[]
       } catch {
         continue; // an export still in its temporal dead zone
       }
-      if (value instanceof Soniq) {
+      if (isSoniqApp(value)) {
         const entry = found.get(value) ?? { app: value, where: [] };
         entry.where.push(`${mod.spec} (export ${key})`);
         found.set(value, entry);

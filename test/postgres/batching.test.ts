@@ -107,4 +107,23 @@ describe("batched outcomes", () => {
     for (const id of ids) expect(await app.getJob(id)).toMatchObject({ status: "queued", workerId: null });
     expect((await app.getJob(ids[0]!))!.attempts).toBe(1);
   });
+
+  test("PgBouncer mode: no prepared statements and no LISTEN (poll only) still runs everything", async () => {
+    const url = await freshDatabase();
+    app = new Soniq({ databaseUrl: url, preparedStatements: false, listen: false, pollInterval: 0.05, logLevel: "silent" });
+    let ran = 0;
+    const job = app.job({ name: "batch.pgbouncer", unique: true }, async () => void ran++);
+    const bulk = app.job({ name: "batch.pgbouncer_bulk" }, async () => void ran++);
+    await app.enqueue(job, { i: 0 });
+    await app.enqueueMany(bulk, [{ i: 1 }, { i: 2 }]);
+    const worker = app.createWorker({ concurrency: 2, handleSignals: false });
+    const running = worker.run();
+    await waitFor(() => ran === 3, { message: "jobs run by polling" });
+    await app.enqueue(job, { i: 3 });
+    await waitFor(() => ran === 4, { message: "a later job picked up by polling" });
+    await worker.stop();
+    await running;
+    const prepared = await app.sql.unsafe("SELECT count(*)::int AS n FROM pg_prepared_statements");
+    expect(prepared[0]!.n).toBe(0);
+  });
 });

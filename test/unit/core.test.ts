@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { computeArgsHash, computeRetryDelay, ErrorCodes, resolveSettings, Soniq, SoniqError, Type, taskRef } from "../../src/index.ts";
+import { computeArgsHash, computeRetryDelay, ErrorCodes, isSoniqApp, resolveSettings, Soniq, SoniqError, Type, taskRef } from "../../src/index.ts";
 import { pythonJsonDumps } from "../../src/core/hashing.ts";
 
 describe("args_hash matches Python's json.dumps(sort_keys=True, separators=(',', ':'))", () => {
@@ -110,6 +110,12 @@ describe("job registration", () => {
   test("a handle runs its handler directly", async () => {
     const h = app.job({ name: "direct.add", validate: Type.Object({ a: Type.Number(), b: Type.Number() }) }, async ({ a, b }) => a + b);
     expect(await h.run({ a: 2, b: 3 })).toBe(5);
+  });
+  test("isSoniqApp recognises apps by a global brand, not by class identity", () => {
+    expect(isSoniqApp(app)).toBe(true);
+    expect(isSoniqApp({ [Symbol.for("soniq.app")]: true })).toBe(true); // another copy of the library
+    expect(isSoniqApp({})).toBe(false);
+    expect(isSoniqApp(null)).toBe(false);
   });
   test("taskRef validates its name", () => {
     expect(() => taskRef("Bad.Name")).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_TASK_NAME }));
