@@ -767,7 +767,7 @@ export class MemoryBackend implements StorageBackend {
 
   /**
    * Back to queued with no owner, attempts kept (nack, rescue, worker takeover; a retry adds its own
-   * changes). As in Postgres (sql/postgres/queries/retry_jobs.sql), a row keeps its unique flag /
+   * changes). As in Postgres (soniq_requeue() in migration 0052), a row keeps its unique flag /
    * dedup key only if no queued row holds it and it is the first (lowest id) of these rows under
    * that key; otherwise it is requeued without it, so a twin enqueued while it ran keeps its claim,
    * both run and nothing collides.

@@ -274,21 +274,10 @@ export class SqliteBackend implements StorageBackend {
           const byKey = new Map<string, (typeof retry)[number]>();
           for (const o of retry) if (!byKey.has(`${o.id}:${o.attempts}`)) byKey.set(`${o.id}:${o.attempts}`, o);
           const rows = all(db, retrySelect, { worker_id: workerId, outcomes: JSON.stringify(retry.map((o) => [o.id, o.attempts])) });
-          const stmt = db.query(Q.retryJob);
-          for (const row of rows) {
+          requeueRows(db, rows, now, (row) => {
             const o = byKey.get(`${row.id}:${row.attempts}`)!;
-            const scheduledAt = o.delaySeconds > 0 ? now + Math.round(o.delaySeconds * 1000) : null;
-            stmt.run({
-              id: o.id,
-              worker_id: workerId,
-              attempts: o.attempts,
-              error: o.error,
-              scheduled_at: scheduledAt,
-              first_unique: row.first_unique,
-              first_dedup: row.first_dedup,
-              now,
-            });
-          }
+            return { error: o.error, scheduled_at: o.delaySeconds > 0 ? now + Math.round(o.delaySeconds * 1000) : null };
+          });
         });
       }
       if (dead.length) {
@@ -632,12 +621,24 @@ function all(db: Database, sql: string, params: Params = {}): Row[] {
 /**
  * Requeue rows selected by nack_jobs.sql, rescue_stale_jobs.sql or register_worker_requeue.sql: one
  * single-row statement each, in the selection's id order, inside the caller's transaction, so each
- * row's dedup check sees the rows requeued before it. Returns how many rows went back.
+ * row's dedup check sees the rows requeued before it. `retry` gives a retried row its error and
+ * scheduled time. Returns how many rows went back.
  */
-function requeueRows(db: Database, rows: readonly Row[], now: number): number {
+function requeueRows(db: Database, rows: readonly Row[], now: number, retry?: (row: Row) => { error: string; scheduled_at: number | null }): number {
   const stmt = db.query(requeueJob);
   let changes = 0;
-  for (const r of rows) changes += stmt.run({ id: r.id, first_unique: r.first_unique, first_dedup: r.first_dedup, now }).changes;
+  for (const r of rows) {
+    const retried = retry?.(r);
+    changes += stmt.run({
+      id: r.id,
+      first_unique: r.first_unique,
+      first_dedup: r.first_dedup,
+      now,
+      retry: retried ? 1 : 0,
+      error: retried?.error ?? null,
+      scheduled_at: retried?.scheduled_at ?? null,
+    }).changes;
+  }
   return changes;
 }
 

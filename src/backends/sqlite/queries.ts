@@ -38,7 +38,6 @@ import registerWorkerRequeue from "../../../sql/sqlite/register_worker_requeue.s
 import rescueStaleJobs from "../../../sql/sqlite/rescue_stale_jobs.sql" with { type: "text" };
 import rescueStaleWorkers from "../../../sql/sqlite/rescue_stale_workers.sql" with { type: "text" };
 import reset from "../../../sql/sqlite/reset.sql" with { type: "text" };
-import retryJob from "../../../sql/sqlite/retry_job.sql" with { type: "text" };
 import scheduleAdvance from "../../../sql/sqlite/schedule_advance.sql" with { type: "text" };
 import scheduleGet from "../../../sql/sqlite/schedule_get.sql" with { type: "text" };
 import scheduleList from "../../../sql/sqlite/schedule_list.sql" with { type: "text" };
@@ -87,7 +86,6 @@ export const Q = {
   rescueStaleJobs,
   rescueStaleWorkers,
   reset,
-  retryJob,
   scheduleAdvance,
   scheduleGet,
   scheduleList,
