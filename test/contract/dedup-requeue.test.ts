@@ -7,23 +7,12 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Soniq } from "../../src/index.ts";
 import type { JobRecord, NewJob } from "../../src/backends/types.ts";
+import { job } from "../unit/backend-suite.ts";
 import { BACKENDS, contractApp } from "./backends.ts";
 
+/** A NewJob (the shared builder of the backend suite) under one task name. */
 function newJob(overrides: Partial<NewJob> = {}): NewJob {
-  return {
-    id: Bun.randomUUIDv7(),
-    jobName: "dedup.requeue",
-    argsJson: "{}",
-    argsHash: null,
-    maxAttempts: 3,
-    queue: "default",
-    priority: 100,
-    uniqueJob: false,
-    dedupKey: null,
-    scheduledAt: null,
-    producerId: null,
-    ...overrides,
-  };
+  return job({ jobName: "dedup.requeue", ...overrides });
 }
 
 const KINDS = [
