@@ -320,7 +320,7 @@ export class Worker {
       signal: abort.signal,
     });
     const started = performance.now();
-    await hooks.metric("recordJobStart", { jobId: job.id, jobName: job.jobName, queue: job.queue, attempt: job.attempts });
+    if (hooks.metrics.length) await hooks.metric("recordJobStart", { jobId: job.id, jobName: job.jobName, queue: job.queue, attempt: job.attempts });
     if (hooks.before.length) await hooks.run("beforeJob", hooks.before, ctx);
 
     const prepared = definition.prepareArgs(job.args);
