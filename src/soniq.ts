@@ -23,7 +23,8 @@ import {
   type JobOptions,
   type TaskRef,
 } from "./core/job.ts";
-import { isStorableText, serializeArgs } from "./core/json.ts";
+import { serializeArgs } from "./core/json.ts";
+import { isStorableText } from "./core/text.ts";
 import { createLogger, type Logger, type LogSink } from "./core/logger.ts";
 import { DeadLetterService } from "./dead-letter.ts";
 import { ErrorCodes, SoniqError, show } from "./errors.ts";
@@ -160,7 +161,7 @@ export class Soniq {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.workers].map((w) => w.stop()));
+    await Promise.all([...this.workers].map((w) => w.stop().catch(() => {})));
     await this._scheduler?.stop();
     if (this._backend) await this._backend.close();
   }
@@ -441,23 +442,19 @@ export class Soniq {
         periodic: this._scheduler!.periodicNames.length,
       });
     }
-    const worker = new Worker(
-      { backend: this.backend, registry: this.registry, settings: this.settings, hooks: this.hooks, logger: this.logger },
+    // Every worker of this app, however it was made, is stopped (and awaited) by close().
+    const lifecycle = { started: (w: Worker) => this.workers.add(w), ended: (w: Worker) => this.workers.delete(w) };
+    return new Worker(
+      { backend: this.backend, registry: this.registry, settings: this.settings, hooks: this.hooks, logger: this.logger, lifecycle },
       { ...options, concurrency, queues: options.queues ?? this.settings.queues ?? null },
     );
-    return worker;
   }
 
   /** Run a worker in this process until stopped (or until the queue is drained with `runOnce`). */
   async runWorker(options: WorkerOptions = {}): Promise<WorkerSummary> {
     const worker = this.createWorker(options);
     await this.ensureInitialized();
-    this.workers.add(worker);
-    try {
-      return await worker.run();
-    } finally {
-      this.workers.delete(worker);
-    }
+    return worker.run();
   }
 
   // ---- scheduling ----
@@ -489,14 +486,26 @@ export class Soniq {
   }
 }
 
+/** The run times every backend stores faithfully: years 1 to 9999, as in Python's datetime. */
+const EARLIEST_RUN_AT = new Date("0001-01-01T00:00:00Z").getTime();
+const LATEST_RUN_AT = new Date("9999-12-31T23:59:59.999Z").getTime();
+
 function toScheduledAt(value: Date | number | undefined): Date | null {
   if (value === undefined || value === null) return null;
+  let runAt: Date;
   if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, "scheduledAt is an invalid Date");
-    return value;
+    runAt = value;
+  } else if (typeof value === "number" && Number.isFinite(value) && value >= 0) {
+    if (value === 0) return null;
+    runAt = new Date(Date.now() + value * 1000);
+  } else {
+    throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `scheduledAt must be a Date or seconds from now (>= 0), got ${show(value)}`);
   }
-  if (typeof value === "number" && Number.isFinite(value) && value >= 0) {
-    return value === 0 ? null : new Date(Date.now() + value * 1000);
+  const time = runAt.getTime();
+  if (!(time >= EARLIEST_RUN_AT && time <= LATEST_RUN_AT)) {
+    throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `scheduledAt must fall within the years 1 to 9999, got ${show(value)}`, {
+      scheduledAt: Number.isNaN(time) ? "Invalid Date" : show(value),
+    });
   }
-  throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `scheduledAt must be a Date or seconds from now (>= 0), got ${show(value)}`);
+  return runAt;
 }

@@ -1,6 +1,7 @@
 -- One processing job back to queued with no owner, attempts kept (retry, nack, rescue, worker
--- takeover). A retry (:retry = 1) also sets last_error and scheduled_at (NULL = no delay: the job
--- keeps its original place, run_at = created_at); the others keep both.
+-- takeover), only while still owned by :owner at :attempts (as its select saw it). A retry
+-- (:retry = 1) also sets last_error and scheduled_at (NULL = no delay: the job keeps its original
+-- place, run_at = created_at); the others keep both.
 -- Multi-row requeues select their rows first (nack_jobs.sql, rescue_stale_jobs.sql,
 -- register_worker_requeue.sql, all in id order) and run this once per row in the same transaction,
 -- so each NOT EXISTS sees the rows requeued before it. As in Postgres' soniq_requeue() (migration 0052), a
@@ -18,4 +19,4 @@ SET status = 'queued', worker_id = NULL, updated_at = :now,
     dedup_key = CASE WHEN :first_dedup = 1
                       AND NOT EXISTS (SELECT 1 FROM soniq_jobs q WHERE q.status = 'queued' AND q.dedup_key = soniq_jobs.dedup_key)
                      THEN dedup_key END
-WHERE id = :id AND status = 'processing'
+WHERE id = :id AND status = 'processing' AND worker_id IS :owner AND attempts IS :attempts

@@ -101,6 +101,12 @@ export type JobOutcome =
   | { kind: "retry"; id: string; attempts: number; error: string; delaySeconds: number }
   | { kind: "dead"; id: string; attempts: number; error: string; reason: DeadLetterReason; recordAttempts: number };
 
+/** Outcomes whose write statement failed, and why. */
+export interface OutcomeWriteFailure {
+  outcomes: JobOutcome[];
+  error: unknown;
+}
+
 export interface WorkerRegistration {
   id: string;
   hostname: string;
@@ -237,8 +243,18 @@ export interface StorageBackend {
 
   /** Claim up to `limit` due queued jobs, best priority then oldest run time first. */
   claimJobs(workerId: string, queues: readonly string[] | null, limit: number): Promise<ClaimedJob[]>;
-  /** Apply outcomes in as few statements as possible. Never throws for an unmatched row. */
-  applyOutcomes(workerId: string, outcomes: readonly JobOutcome[], resultTtl: number): Promise<void>;
+  /**
+   * Apply outcomes in as few statements as possible (one per kind). A statement that fails is
+   * reported, with the outcomes it carried, instead of undoing the others: what is not in the
+   * returned list was written (or matched no row: an unmatched row is never an error). May also
+   * throw, meaning nothing is known to be written.
+   */
+  applyOutcomes(workerId: string, outcomes: readonly JobOutcome[], resultTtl: number): Promise<OutcomeWriteFailure[]>;
+  /**
+   * True when `error` may pass on retry (connection lost, database restarting, lock busy); false
+   * when the database refused the data itself, so the same write would fail again.
+   */
+  isTransientError(error: unknown): boolean;
   /** Put claimed-but-unfinished jobs back to queued, attempts kept. Returns rows changed. */
   nackJobs(workerId: string, ids: readonly string[]): Promise<number>;
   /**
@@ -254,8 +270,12 @@ export interface StorageBackend {
   getQueueStats(): Promise<QueueStats>;
   getQueueBreakdown(): Promise<QueueBreakdown[]>;
 
-  /** Register (or take over a dead predecessor with the same hostname and pid). Returns the id to use. */
-  registerWorker(worker: WorkerRegistration): Promise<string>;
+  /**
+   * Register, or take over a predecessor with the same hostname and pid that is stopped or silent
+   * for over `staleAfterSeconds` (its processing jobs are requeued first). Returns the id to use,
+   * or null when a live worker holds that hostname and pid: the caller picks another hostname.
+   */
+  registerWorker(worker: WorkerRegistration, staleAfterSeconds: number): Promise<string | null>;
   heartbeat(workerId: string, metadata?: Record<string, unknown>): Promise<void>;
   markWorkerStopped(workerId: string): Promise<void>;
   listWorkers(): Promise<WorkerRecord[]>;

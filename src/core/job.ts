@@ -4,6 +4,7 @@ import { Value } from "@sinclair/typebox/value";
 import { basename, dirname, extname } from "node:path";
 import { ErrorCodes, SoniqError, show } from "../errors.ts";
 import type { RetryOptions } from "./retry.ts";
+import { isStorableText } from "./text.ts";
 
 /** Runtime facts about the attempt in progress, passed to handlers and hooks. */
 export interface JobContext {
@@ -91,7 +92,7 @@ export function validateTaskName(name: unknown, pattern: string): string {
   if (typeof name !== "string") {
     throw new SoniqError(ErrorCodes.INVALID_TASK_NAME, `task name must be a string, got ${typeof name}`, { receivedType: typeof name });
   }
-  if (!new RegExp(pattern).test(name) || name.length === 0) {
+  if (!new RegExp(pattern).test(name) || name.length === 0 || !isStorableText(name)) {
     throw new SoniqError(
       ErrorCodes.INVALID_TASK_NAME,
       `invalid task name "${name}": must match ${pattern} (dotted lowercase, e.g. "billing.invoices.send_v2")`,
@@ -216,7 +217,7 @@ function checkNumber(what: string, value: unknown, min: number): void {
 }
 
 export function checkQueueName(queue: unknown): string {
-  if (typeof queue !== "string" || queue.length === 0 || queue.length > 200 || queue.includes("\0") || !queue.isWellFormed()) {
+  if (typeof queue !== "string" || queue.length === 0 || queue.length > 200 || !isStorableText(queue)) {
     throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `queue must be a non-empty string of at most 200 characters (no NUL)`, { queue });
   }
   return queue;

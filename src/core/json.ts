@@ -1,4 +1,5 @@
 import { ErrorCodes, SoniqError } from "../errors.ts";
+import { isStorableText } from "./text.ts";
 
 /** Serialise args once, refusing what JSON cannot carry faithfully (functions, BigInt, symbols, cycles, NaN). */
 export function serializeArgs(args: unknown, maxBytes: number, what = "args"): string {
@@ -30,11 +31,6 @@ export function serializeJson(value: unknown, what = "value"): string {
     const message = cause instanceof TypeError && /circular|cyclic/i.test(cause.message) ? `${what} contain a cycle` : (cause as Error).message;
     throw new SoniqError(ErrorCodes.NOT_SERIALIZABLE, `${what} are not JSON-serialisable: ${message}`, {}, { cause });
   }
-}
-
-/** Text every backend can store: no NUL, no lone UTF-16 surrogate. */
-export function isStorableText(s: string): boolean {
-  return !s.includes("\0") && s.isWellFormed();
 }
 
 function describe(x: unknown): string {

@@ -4,8 +4,11 @@ import type { JobContext, JobDefinition } from "../core/job.ts";
 import { serializeJson } from "../core/json.ts";
 import type { Logger } from "../core/logger.ts";
 import { computeRetryDelay } from "../core/retry.ts";
+import { forceExit, onShutdownSignals } from "../core/signals.ts";
+import { storableText } from "../core/text.ts";
 import type { Settings } from "../settings.ts";
 import { VERSION } from "../version.ts";
+import { OutcomeCompleter } from "./completer.ts";
 import type { Hooks } from "./hooks.ts";
 
 export const MAX_ERROR_LENGTH = 8192;
@@ -23,7 +26,7 @@ export interface WorkerOptions {
   prefetch?: number;
   /** Stop gracefully when this signal aborts. */
   signal?: AbortSignal;
-  /** Install SIGINT/SIGTERM handlers (default: true unless runOnce). A second signal exits the process. */
+  /** Install SIGINT/SIGTERM/SIGHUP handlers (default: true unless runOnce). A second signal requeues claimed jobs and exits 130. */
   handleSignals?: boolean;
 }
 
@@ -43,6 +46,8 @@ export interface WorkerDeps {
   settings: Settings;
   hooks: Hooks;
   logger: Logger;
+  /** Told when the worker starts and ends running, so its app can stop it on close(). */
+  lifecycle?: { started(worker: Worker): void; ended(worker: Worker): void };
 }
 
 interface Running {
@@ -73,16 +78,11 @@ export class Worker {
   private hostname = hostname();
   private readonly buffer: ClaimedJob[] = [];
   private readonly running = new Map<string, Running>();
-  private outcomes: JobOutcome[] = [];
-  private flushTimer: ReturnType<typeof setTimeout> | null = null;
-  private flushing: Promise<void> | null = null;
-  private flushingBatch: readonly JobOutcome[] = [];
+  private readonly completer: OutcomeCompleter;
   /** A claim failed: it may have committed with its reply lost, leaving rows only the database knows. */
   private suspectOrphans = false;
   private readonly abandoned = new Set<string>();
   private claimed = 0;
-  /** Bumped after each successful outcome write, so runOnce knows whether its last claim could see it. */
-  private flushes = 0;
   private stopping = false;
   private notified = false;
   private wakeUp: (() => void) | null = null;
@@ -99,6 +99,14 @@ export class Worker {
     this.runOnce = options.runOnce ?? false;
     this.maxJobs = options.maxJobs ?? Number.POSITIVE_INFINITY;
     this.summary = { workerId: this.id, processed: 0, succeeded: 0, retried: 0, deadLettered: 0, requeued: 0 };
+    this.completer = new OutcomeCompleter({
+      backend: deps.backend,
+      settings: deps.settings,
+      logger: deps.logger,
+      workerId: () => this.workerId,
+      backlogLimit: Math.max(deps.settings.completionBatchSize, this.concurrency + this.prefetch),
+      onFlushed: () => this.wake(),
+    });
   }
 
   /** Run until stopped (or, with runOnce, until nothing is due). */
@@ -119,21 +127,58 @@ export class Worker {
   }
 
   private async main(): Promise<WorkerSummary> {
-    const { backend, settings, logger } = this.deps;
     this.started = true;
-    this.hostname = uniqueHostname();
+    this.deps.lifecycle?.started(this);
     try {
-      this.workerId = await backend.registerWorker({
-        id: this.id,
-        hostname: this.hostname,
-        pid: process.pid,
-        queues: this.queues ? [...this.queues] : [],
-        concurrency: this.concurrency,
-        version: VERSION,
-        metadata: { runtime: `bun ${Bun.version}`, runOnce: this.runOnce },
-      });
-    } catch (error) {
+      return await this.registered();
+    } finally {
+      this.completer.close();
+      this.deps.lifecycle?.ended(this);
+    }
+  }
+
+  /**
+   * Register in soniq_workers. (hostname, pid) is unique there, and two live processes can share
+   * both (containers with a fixed hostname, each process pid 1): a row whose heartbeat is fresh
+   * belongs to a live worker and is never taken over; this worker registers as `hostname#2`,
+   * `#3`, ... instead. Only a stopped or stale row is taken over (its jobs requeued first).
+   */
+  private async register(): Promise<void> {
+    const { backend, settings } = this.deps;
+    for (let suffix = 1; ; suffix++) {
+      [this.hostname, suffix] = claimHostname(suffix);
+      let id: string | null;
+      try {
+        id = await backend.registerWorker(
+          {
+            id: this.id,
+            hostname: this.hostname,
+            pid: process.pid,
+            queues: this.queues ? [...this.queues] : [],
+            concurrency: this.concurrency,
+            version: VERSION,
+            metadata: { runtime: `bun ${Bun.version}`, runOnce: this.runOnce },
+          },
+          settings.heartbeatTimeout,
+        );
+      } catch (error) {
+        liveHostnames.delete(this.hostname);
+        throw error;
+      }
+      if (id !== null) {
+        this.workerId = id;
+        return;
+      }
       liveHostnames.delete(this.hostname);
+      if (suffix >= 1000) throw new Error(`no free worker identity for host ${hostname()} and pid ${process.pid}`);
+    }
+  }
+
+  private async registered(): Promise<WorkerSummary> {
+    const { backend, settings, logger } = this.deps;
+    try {
+      await this.register();
+    } catch (error) {
       this.stopping = true;
       throw error;
     }
@@ -170,7 +215,7 @@ export class Worker {
       removeSignals();
       this.options.signal?.removeEventListener("abort", onAbort);
       await unlisten().catch(() => {});
-      await this.flushUntilEmpty();
+      await this.completer.flushUntilEmpty(Math.max(settings.shutdownTimeout, 1) * 1000);
       await backend.markWorkerStopped(this.workerId).catch((error) => logger.warn("could not mark worker stopped", { error }));
       liveHostnames.delete(this.hostname);
       this.stopping = true;
@@ -191,7 +236,7 @@ export class Worker {
       if (this.suspectOrphans) await this.releaseOrphans();
       if (room > 0 && !queueEmpty && this.buffer.length <= this.lowWater) {
         let jobs: ClaimedJob[];
-        flushesAtClaim = this.flushes;
+        flushesAtClaim = this.completer.writes;
         try {
           jobs = await this.deps.backend.claimJobs(this.workerId, this.queues, room);
         } catch (error) {
@@ -209,8 +254,9 @@ export class Worker {
       if (this.claimed >= this.maxJobs && this.buffer.length === 0 && this.running.size === 0) break;
       if (this.runOnce && queueEmpty && this.buffer.length === 0 && this.running.size === 0) {
         // Retries with no delay become claimable once their outcome is written: flush and look again.
-        if (this.outcomes.length === 0 && !this.flushing && flushesAtClaim === this.flushes) break;
-        await this.flushUntilEmpty();
+        if (this.completer.size === 0 && flushesAtClaim === this.completer.writes) break;
+        await this.completer.flush();
+        if (this.completer.size > 0) await this.sleep(this.deps.settings.errorRetryDelay * 1000); // the database refuses writes now
         queueEmpty = false;
         continue;
       }
@@ -227,8 +273,12 @@ export class Worker {
     }
   }
 
-  /** Free claim capacity: slots plus prefetch, minus what is running or buffered, within maxJobs. */
+  /**
+   * Free claim capacity: slots plus prefetch, minus what is running or buffered, within maxJobs.
+   * None while outcomes cannot be written: a worker that cannot record results stops taking work.
+   */
   private room(): number {
+    if (this.completer.backlogged) return 0;
     return Math.min(this.concurrency + this.prefetch - this.running.size - this.buffer.length, this.maxJobs - this.claimed);
   }
 
@@ -238,12 +288,7 @@ export class Worker {
 
   /** Requeue processing rows of ours that this process does not hold (see `suspectOrphans`). */
   private async releaseOrphans(): Promise<void> {
-    const held = [
-      ...this.running.keys(),
-      ...this.buffer.map((j) => j.id),
-      ...this.outcomes.map((o) => o.id),
-      ...this.flushingBatch.map((o) => o.id),
-    ];
+    const held = [...this.running.keys(), ...this.buffer.map((j) => j.id), ...this.completer.heldIds()];
     try {
       const released = await this.deps.backend.requeueOrphans(this.workerId, held);
       this.suspectOrphans = false;
@@ -330,46 +375,68 @@ export class Worker {
     }
 
     const timeoutSeconds = definition.options.timeout ?? settings.jobTimeout;
-    let timedOut = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      const run = Promise.resolve().then(() => definition.handler(prepared.args, ctx));
-      const result = timeoutSeconds > 0
-        ? await Promise.race([
-            run,
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(() => {
-                timedOut = true;
-                const error = new Error(`Job timed out after ${timeoutSeconds}s`);
-                error.name = "TimeoutError";
-                abort.abort(error);
-                reject(error);
-              }, timeoutSeconds * 1000);
-            }),
-          ])
-        : await run;
-      clearTimeout(timer);
-      if (this.abandoned.has(job.id)) return;
-      const resultJson = result === undefined || result === null ? null : serializeJson(result, "result");
+    const settled = runHandler(() => definition.handler(prepared.args, ctx));
+    let outcome = timeoutSeconds > 0 ? await withTimeout(settled, timeoutSeconds) : await settled;
+    if (outcome === TIMED_OUT) {
+      const error = new Error(`Job timed out after ${timeoutSeconds}s`);
+      error.name = "TimeoutError";
+      abort.abort(error);
+      // The slot and the job stay held until the handler settles, so a handler that ignores its
+      // signal never runs beside another job in its slot, nor beside its own next attempt.
+      await this.awaitStraggler(job, settled, timeoutSeconds);
+      outcome = { ok: false, error, timedOut: true };
+    }
+    if (this.abandoned.has(job.id)) return;
+    if (outcome.ok) {
+      let resultJson: string | null;
+      try {
+        resultJson = outcome.value === undefined || outcome.value === null ? null : serializeJson(outcome.value, "result");
+      } catch (error) {
+        outcome = { ok: false, error, timedOut: false };
+        return this.failed(job, definition, ctx, outcome, timeoutSeconds, started);
+      }
       const durationMs = performance.now() - started;
       this.record({ kind: "done", id: job.id, attempts: job.attempts, resultJson });
-      if (hooks.after.length) await hooks.run("afterJob", hooks.after, ctx, { durationMs, result });
+      if (hooks.after.length) await hooks.run("afterJob", hooks.after, ctx, { durationMs, result: outcome.value });
       await this.endMetric(job, "done", started);
-    } catch (error) {
-      clearTimeout(timer);
-      if (this.abandoned.has(job.id)) return;
-      const text = timedOut ? `Job timed out after ${timeoutSeconds}s` : truncate(formatError(error));
-      const final = job.attempts >= job.maxAttempts;
-      const durationMs = performance.now() - started;
-      if (hooks.onError.length) await hooks.run("onError", hooks.onError, ctx, error, { willRetry: !final, durationMs });
-      if (final) {
-        this.record({ kind: "dead", id: job.id, attempts: job.attempts, error: truncate(`Max retries exceeded: ${text}`), reason: timedOut ? "timeout" : "max_retries_exceeded", recordAttempts: job.attempts });
-        await this.endMetric(job, "dead_letter", started, text);
-      } else {
-        const delaySeconds = computeRetryDelay(job.attempts, definition.options);
-        this.record({ kind: "retry", id: job.id, attempts: job.attempts, error: text, delaySeconds });
-        await this.endMetric(job, "failed", started, text);
-      }
+      return;
+    }
+    return this.failed(job, definition, ctx, outcome, timeoutSeconds, started);
+  }
+
+  /** A failed attempt: retry, or dead-letter when it was the last one. */
+  private async failed(job: ClaimedJob, definition: JobDefinition, ctx: JobContext, outcome: Failed, timeoutSeconds: number, started: number): Promise<void> {
+    const { hooks } = this.deps;
+    const text = outcome.timedOut ? `Job timed out after ${timeoutSeconds}s` : errorText(outcome.error);
+    const final = job.attempts >= job.maxAttempts;
+    const durationMs = performance.now() - started;
+    if (hooks.onError.length) await hooks.run("onError", hooks.onError, ctx, outcome.error, { willRetry: !final, durationMs });
+    if (final) {
+      this.record({ kind: "dead", id: job.id, attempts: job.attempts, error: errorText(`Max retries exceeded: ${text}`), reason: outcome.timedOut ? "timeout" : "max_retries_exceeded", recordAttempts: job.attempts });
+      await this.endMetric(job, "dead_letter", started, text);
+    } else {
+      const delaySeconds = computeRetryDelay(job.attempts, definition.options);
+      this.record({ kind: "retry", id: job.id, attempts: job.attempts, error: text, delaySeconds });
+      await this.endMetric(job, "failed", started, text);
+    }
+  }
+
+  /** Wait for a timed-out handler to settle, warning while it ignores its abort signal. */
+  private async awaitStraggler(job: ClaimedJob, settled: Promise<unknown>, timeoutSeconds: number): Promise<void> {
+    const every = Math.max(timeoutSeconds, 10) * 1000;
+    let warnings = 0;
+    const timer = setInterval(() => {
+      warnings++;
+      this.deps.logger.warn("a timed-out handler ignores its abort signal; its job and slot stay held until it settles", {
+        jobId: job.id,
+        jobName: job.jobName,
+        secondsOverTimeout: Math.round((warnings * every) / 1000),
+      });
+    }, every);
+    try {
+      await settled;
+    } finally {
+      clearInterval(timer);
     }
   }
 
@@ -390,55 +457,7 @@ export class Worker {
     if (outcome.kind === "done") this.summary.succeeded++;
     else if (outcome.kind === "retry") this.summary.retried++;
     else this.summary.deadLettered++;
-    this.outcomes.push(outcome);
-    const { completionBatchSize, completionFlushInterval } = this.deps.settings;
-    if (this.outcomes.length >= completionBatchSize || completionFlushInterval === 0) void this.flush();
-    else if (!this.flushTimer) this.flushTimer = setTimeout(() => void this.flush(), completionFlushInterval * 1000);
-  }
-
-  /** Write pending outcomes in one batch. A failed write keeps them for the next attempt. */
-  private flush(): Promise<void> {
-    if (this.flushTimer) {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = null;
-    }
-    if (this.flushing) return this.flushing;
-    if (this.outcomes.length === 0) return Promise.resolve();
-    const batch = this.outcomes;
-    this.outcomes = [];
-    this.flushingBatch = batch;
-    this.flushing = (async () => {
-      try {
-        await this.deps.backend.applyOutcomes(this.workerId, batch, this.deps.settings.resultTtl);
-        this.flushes++;
-      } catch (error) {
-        this.deps.logger.error("recording job outcomes failed; will retry", { error, jobs: batch.length });
-        this.outcomes = batch.concat(this.outcomes);
-        throw error;
-      } finally {
-        this.flushing = null;
-        this.flushingBatch = [];
-      }
-      if (this.outcomes.length > 0 && !this.flushTimer) {
-        this.flushTimer = setTimeout(() => void this.flush(), this.deps.settings.completionFlushInterval * 1000);
-      }
-    })();
-    this.flushing.catch(() => {
-      if (!this.flushTimer) this.flushTimer = setTimeout(() => void this.flush().catch(() => {}), this.deps.settings.errorRetryDelay * 1000);
-    });
-    return this.flushing;
-  }
-
-  /** Keep flushing until nothing is pending (bounded retries on failure). */
-  private async flushUntilEmpty(): Promise<void> {
-    for (let attempt = 0; attempt < 20 && (this.outcomes.length > 0 || this.flushing); attempt++) {
-      try {
-        if (this.flushing) await this.flushing;
-        await this.flush();
-      } catch {
-        await Bun.sleep(Math.min(this.deps.settings.errorRetryDelay * 1000, 250 * 2 ** attempt));
-      }
-    }
+    this.completer.add(outcome);
   }
 
   /** Shutdown: requeue the buffer, let running jobs finish up to shutdownTimeout, then abandon and requeue them. */
@@ -448,7 +467,10 @@ export class Worker {
     if (buffered.length) this.summary.requeued += await backend.nackJobs(this.workerId, buffered).catch(() => 0);
     if (this.running.size === 0) return;
     const all = Promise.all([...this.running.values()].map((r) => r.promise));
-    const timedOut = await Promise.race([all.then(() => false), Bun.sleep(settings.shutdownTimeout * 1000).then(() => true)]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), settings.shutdownTimeout * 1000)));
+    const timedOut = await Promise.race([all.then(() => false), deadline]);
+    clearTimeout(timer); // a pending timer would keep the process alive after the stop
     if (!timedOut) return;
     const stuck = [...this.running.values()];
     for (const r of stuck) {
@@ -456,7 +478,7 @@ export class Worker {
       r.abort.abort(new Error("worker shutting down"));
     }
     const ids = stuck.map((r) => r.job.id);
-    this.outcomes = this.outcomes.filter((o) => !this.abandoned.has(o.id));
+    this.completer.drop(this.abandoned);
     const n = await backend.nackJobs(this.workerId, ids).catch(() => 0);
     this.summary.requeued += n;
     for (const id of ids) logger.warn("shutdown_nack", { jobId: id, reason: "shutdown_timeout" });
@@ -488,8 +510,8 @@ export class Worker {
       this.abandoned.add(r.job.id);
       r.abort.abort(new Error("worker forced to stop"));
     }
-    this.outcomes = this.outcomes.filter((o) => !this.abandoned.has(o.id));
-    await this.flushUntilEmpty();
+    this.completer.drop(this.abandoned);
+    await this.completer.flushUntilEmpty(1000);
     const n = ids.length ? await this.deps.backend.nackJobs(this.workerId, ids).catch(() => 0) : 0;
     this.summary.requeued += n;
     return n;
@@ -500,36 +522,30 @@ export class Worker {
     return this.workerId;
   }
 
+  /** SIGINT, SIGTERM and SIGHUP drain; a second signal requeues every claimed job and exits 130. */
   private installSignals(): () => void {
     if (!(this.options.handleSignals ?? !this.runOnce)) return () => {};
-    let count = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      count++;
-      if (count === 1) {
+    return onShutdownSignals({
+      onFirst: (signal) => {
         this.deps.logger.info("shutting down gracefully; send the signal again to force exit", { signal });
         void this.stop();
-      } else {
+      },
+      onSecond: (signal) => {
         this.deps.logger.warn("forced exit: requeueing claimed jobs", { signal });
-        const exit = () => process.exit(130);
-        setTimeout(exit, 2000).unref();
-        void this.abandon().finally(exit);
-      }
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-    return () => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-    };
+        forceExit(() => this.abandon());
+      },
+    });
   }
 }
 
-function uniqueHostname(): string {
+/** This host's name with the first free suffix from `from` on (`host`, `host#2`, ...), reserved in this process. */
+function claimHostname(from: number): [name: string, suffix: number] {
   const base = hostname();
-  let name = base;
-  for (let i = 2; liveHostnames.has(name); i++) name = `${base}#${i}`;
-  liveHostnames.add(name);
-  return name;
+  let n = from;
+  const name = (i: number) => (i === 1 ? base : `${base}#${i}`);
+  while (liveHostnames.has(name(n))) n++;
+  liveHostnames.add(name(n));
+  return [name(n), n];
 }
 
 export function formatError(error: unknown): string {
@@ -541,6 +557,27 @@ export function formatError(error: unknown): string {
   return `Error: ${String(error)}`;
 }
 
-function truncate(text: string): string {
-  return text.length > MAX_ERROR_LENGTH ? text.slice(0, MAX_ERROR_LENGTH) : text;
+/** An error as storable text: NUL and lone surrogates replaced, cut on a code-point boundary. */
+function errorText(error: unknown): string {
+  return storableText(typeof error === "string" ? error : formatError(error), MAX_ERROR_LENGTH);
+}
+
+type Failed = { ok: false; error: unknown; timedOut: boolean };
+type Settled = { ok: true; value: unknown } | Failed;
+const TIMED_OUT = Symbol("timed out");
+
+/** Run a handler; a sync throw and a rejection both become `{ ok: false }`. Never rejects. */
+function runHandler(handler: () => unknown): Promise<Settled> {
+  return Promise.resolve()
+    .then(handler)
+    .then(
+      (value): Settled => ({ ok: true, value }),
+      (error): Settled => ({ ok: false, error, timedOut: false }),
+    );
+}
+
+function withTimeout(settled: Promise<Settled>, seconds: number): Promise<Settled | typeof TIMED_OUT> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), seconds * 1000)));
+  return Promise.race([settled, expired]).finally(() => clearTimeout(timer));
 }

@@ -31,7 +31,7 @@ describe.each(BACKENDS)("dedup requeue contract: $name", (backend) => {
     app = await contractApp(backend);
     const b = app.backend;
     const hostname = `host-${Bun.randomUUIDv7()}`;
-    const workerId = await b.registerWorker({ id: Bun.randomUUIDv7(), hostname, pid: 1, queues: [], concurrency: 1, version: "t", metadata: {} });
+    const workerId = (await b.registerWorker({ id: Bun.randomUUIDv7(), hostname, pid: 1, queues: [], concurrency: 1, version: "t", metadata: {} }, 0))!;
     expect(await b.insertJobs([job])).toEqual([job.id]);
     expect((await b.claimJobs(workerId, null, 10)).map((j) => j.id)).toEqual([job.id]);
     return { b, workerId, hostname };
@@ -60,7 +60,7 @@ describe.each(BACKENDS)("dedup requeue contract: $name", (backend) => {
     {
       how: "worker takeover",
       requeue: async ({ b, workerId, hostname }: Awaited<ReturnType<typeof claimed>>) => {
-        const again = await b.registerWorker({ id: Bun.randomUUIDv7(), hostname, pid: 1, queues: [], concurrency: 1, version: "t", metadata: {} });
+        const again = (await b.registerWorker({ id: Bun.randomUUIDv7(), hostname, pid: 1, queues: [], concurrency: 1, version: "t", metadata: {} }, 0))!;
         expect(again).toBe(workerId);
       },
     },
@@ -83,7 +83,7 @@ describe.each(BACKENDS)("dedup requeue contract: $name", (backend) => {
         expect(holds(kept)).toBe(true);
         expect(await b.insertJobs([make()])).toEqual([twin.id]);
         // Both run: nothing was lost.
-        const other = await b.registerWorker({ id: Bun.randomUUIDv7(), hostname: "other", pid: 2, queues: [], concurrency: 1, version: "t", metadata: {} });
+        const other = (await b.registerWorker({ id: Bun.randomUUIDv7(), hostname: "other", pid: 2, queues: [], concurrency: 1, version: "t", metadata: {} }, 0))!;
         expect((await b.claimJobs(other, null, 10)).map((j) => j.id).sort()).toEqual([original.id, twin.id].sort());
       });
     }

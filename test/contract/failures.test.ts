@@ -81,7 +81,7 @@ describe.each(BACKENDS)("failure contract: $name", (backend) => {
     const id = await app.enqueue(job, {});
     // Simulate a worker that died mid-job: claim without finishing, then rescue.
     const backendRef = app.backend;
-    const workerId = await backendRef.registerWorker({ id: Bun.randomUUIDv7(), hostname: "ghost", pid: 1, queues: [], concurrency: 1, version: "t", metadata: {} });
+    const workerId = (await backendRef.registerWorker({ id: Bun.randomUUIDv7(), hostname: "ghost", pid: 1, queues: [], concurrency: 1, version: "t", metadata: {} }, 0))!;
     await backendRef.claimJobs(workerId, null, 1);
     await backendRef.markWorkerStopped(workerId);
     await backendRef.rescueStaleWorkers(300);
@@ -153,7 +153,7 @@ describe.each(BACKENDS)("failure contract: $name", (backend) => {
     app.job({ name: "orphan.job" }, async () => {});
     const ids = await app.enqueueMany("orphan.job", [{ i: 1 }, { i: 2 }, { i: 3 }]);
     const b = app.backend;
-    const workerId = await b.registerWorker({ id: Bun.randomUUIDv7(), hostname: "orphans", pid: 7, queues: [], concurrency: 1, version: "t", metadata: {} });
+    const workerId = (await b.registerWorker({ id: Bun.randomUUIDv7(), hostname: "orphans", pid: 7, queues: [], concurrency: 1, version: "t", metadata: {} }, 0))!;
     expect(await b.claimJobs(workerId, null, 3)).toHaveLength(3);
     expect(await b.requeueOrphans(workerId, [ids[0]!])).toBe(2);
     expect((await app.getJob(ids[0]!))!.status).toBe("processing");

@@ -23,7 +23,7 @@ function flakyOutcomes(real: StorageBackend, failures: number): StorageBackend &
         return async (...args: Parameters<StorageBackend["applyOutcomes"]>) => {
           if (failed < failures) {
             failed++;
-            throw new Error("connection reset (injected)");
+            throw Object.assign(new Error("write CONNECTION_CLOSED (injected)"), { code: "CONNECTION_CLOSED" });
           }
           return target.applyOutcomes(...args);
         };

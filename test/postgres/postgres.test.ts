@@ -13,7 +13,7 @@ afterEach(async () => {
 async function registerWorkers(backend: PostgresBackend, n: number): Promise<string[]> {
   return Promise.all(
     Array.from({ length: n }, (_, i) =>
-      backend.registerWorker({ id: Bun.randomUUIDv7(), hostname: `racer-${i}`, pid: 1000 + i, queues: [], concurrency: 1, version: "t", metadata: {} }),
+      backend.registerWorker({ id: Bun.randomUUIDv7(), hostname: `racer-${i}`, pid: 1000 + i, queues: [], concurrency: 1, version: "t", metadata: {} }, 0).then((id) => id!),
     ),
   );
 }
@@ -231,19 +231,19 @@ describe("setup and migrations", () => {
   test("setup creates a missing database, applies every migration once, and is a no-op after", async () => {
     const url = databaseUrl(`soniq_created_${process.pid}`);
     app = new Soniq({ databaseUrl: url, logLevel: "error" });
-    expect(await app.setup()).toBe(7);
+    expect(await app.setup()).toBe(8);
     expect(await app.setup()).toBe(0);
     const versions = (await app.sql.unsafe("SELECT version FROM soniq_migrations ORDER BY version")).map((r) => r.version);
-    expect(versions).toEqual(["0001", "0002", "0003", "0004", "0005", "0051", "0052"]);
+    expect(versions).toEqual(["0001", "0002", "0003", "0004", "0005", "0051", "0052", "0053"]);
   });
 
   test("concurrent setups serialise; no duplicate migration rows", async () => {
     const url = await emptyDatabase();
     const apps = Array.from({ length: 3 }, () => new Soniq({ databaseUrl: url, logLevel: "error" }));
     const counts = await Promise.all(apps.map((a) => a.setup()));
-    expect(counts.reduce((a, b) => a + b, 0)).toBe(7);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(8);
     app = apps[0]!;
-    expect((await app.sql.unsafe("SELECT count(*)::int AS n FROM soniq_migrations"))[0]!.n).toBe(7);
+    expect((await app.sql.unsafe("SELECT count(*)::int AS n FROM soniq_migrations"))[0]!.n).toBe(8);
     await Promise.all(apps.slice(1).map((a) => a.close()));
   });
 
@@ -251,8 +251,8 @@ describe("setup and migrations", () => {
     const url = await emptyDatabase();
     app = new Soniq({ databaseUrl: url, logLevel: "error" });
     await app.setup();
-    await app.sql.unsafe("DELETE FROM soniq_migrations WHERE version IN ('0051', '0052')");
-    expect(await app.setup()).toBe(2);
+    await app.sql.unsafe("DELETE FROM soniq_migrations WHERE version IN ('0051', '0052', '0053')");
+    expect(await app.setup()).toBe(3);
   });
 
   test("a closed app refuses work", async () => {

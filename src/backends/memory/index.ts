@@ -7,6 +7,7 @@ import type {
   DeadLetterRecord,
   DeadLetterStats,
   JobOutcome,
+  OutcomeWriteFailure,
   JobRecord,
   JobStatus,
   LeaderKey,
@@ -221,7 +222,8 @@ export class MemoryBackend implements StorageBackend {
     });
   }
 
-  async applyOutcomes(workerId: string, outcomes: readonly JobOutcome[], resultTtl: number): Promise<void> {
+  /** In memory nothing can refuse a write halfway: every outcome applies, so no failure is ever reported. */
+  async applyOutcomes(workerId: string, outcomes: readonly JobOutcome[], resultTtl: number): Promise<OutcomeWriteFailure[]> {
     const { done, retry, dead } = outcomesByKind(outcomes);
     const now = Date.now();
     const owned = (o: JobOutcome) => {
@@ -282,6 +284,11 @@ export class MemoryBackend implements StorageBackend {
         });
       }
     }
+    return [];
+  }
+
+  isTransientError(_error: unknown): boolean {
+    return false;
   }
 
   async nackJobs(workerId: string, ids: readonly string[]): Promise<number> {
@@ -368,9 +375,11 @@ export class MemoryBackend implements StorageBackend {
 
   // ---------------------------------------------------------------- workers
 
-  async registerWorker(w: WorkerRegistration): Promise<string> {
+  async registerWorker(w: WorkerRegistration, staleAfterSeconds: number): Promise<string | null> {
     const now = Date.now();
     const previous = [...this.workers.values()].find((r) => r.hostname === w.hostname && r.pid === w.pid);
+    // A live worker holds this (hostname, pid): never take it over.
+    if (previous && previous.status !== "stopped" && previous.lastHeartbeat > now - staleAfterSeconds * 1000) return null;
     if (!previous && this.workers.has(w.id)) throw new UniqueViolationError("soniq_workers_pkey", `id=${w.id}`);
     const fields = {
       queues: [...w.queues],
@@ -385,7 +394,7 @@ export class MemoryBackend implements StorageBackend {
       this.workers.set(w.id, { id: w.id, hostname: w.hostname, pid: w.pid, ...fields });
       return w.id;
     }
-    // The predecessor with this (hostname, pid) is dead: its processing jobs go back first.
+    // The predecessor with this (hostname, pid) is stopped or silent: its processing jobs go back first.
     this.requeue(this.processingOf(new Set([previous.id])), now);
     Object.assign(previous, fields);
     return previous.id;

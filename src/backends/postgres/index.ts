@@ -1,5 +1,6 @@
 import postgres from "postgres";
 import { ErrorCodes, SoniqError } from "../../errors.ts";
+import { redactUrl as redactCredentials } from "../../core/redact.ts";
 import { adviseLockKey, newJobsJson, outcomesByKind } from "../shared.ts";
 import type {
   BackendCapabilities,
@@ -9,6 +10,7 @@ import type {
   DeadLetterStats,
   JobOutcome,
   JobRecord,
+  OutcomeWriteFailure,
   LeaderKey,
   ListJobsFilter,
   NewJob,
@@ -53,8 +55,9 @@ export function parsePostgresUrl(url: string): URL {
   }
 }
 
+/** Hide the credentials in a URL: the one helper in src/core/redact.ts. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):([^@/]*)@/, "//$1:***@");
+  return redactCredentials(url);
 }
 
 export class PostgresBackend implements StorageBackend {
@@ -69,7 +72,7 @@ export class PostgresBackend implements StorageBackend {
   readonly sql: postgres.Sql;
   private readonly options: PostgresBackendOptions;
   private pendingNotify = new Set<string>();
-  private readonly coalescer = new InsertCoalescer((jobs) => this.insertPlain(jobs));
+  private readonly coalescer = new InsertCoalescer((jobs) => this.insertPlain(jobs), isTransientPgError);
   private notifyScheduled = false;
   private closed = false;
 
@@ -167,6 +170,7 @@ export class PostgresBackend implements StorageBackend {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.coalescer.drain();
     await this.flushNotify();
     await this.sql.end({ timeout: 5 });
   }
@@ -250,23 +254,32 @@ export class PostgresBackend implements StorageBackend {
     return jobs;
   }
 
-  async applyOutcomes(workerId: string, outcomes: readonly JobOutcome[], resultTtl: number): Promise<void> {
+  async applyOutcomes(workerId: string, outcomes: readonly JobOutcome[], resultTtl: number): Promise<OutcomeWriteFailure[]> {
     const { done, retry, dead } = outcomesByKind(outcomes);
-    const work: Promise<unknown>[] = [];
+    // One statement per kind, in parallel; each commits or fails on its own.
+    const work: [JobOutcome[], Promise<unknown>][] = [];
     if (done.length) {
       const body = `[${done.map((o) => `{"id":"${o.id}","attempts":${o.attempts},"result":${o.resultJson ?? "null"}}`).join(",")}]`;
-      work.push(resultTtl > 0 ? this.q(Q.completeJobs, [workerId, body, resultTtl]) : this.q(Q.deleteCompletedJobs, [workerId, body]));
+      work.push([done, resultTtl > 0 ? this.q(Q.completeJobs, [workerId, body, resultTtl]) : this.q(Q.deleteCompletedJobs, [workerId, body])]);
     }
     if (retry.length) {
-      work.push(this.q(Q.retryJobs, [workerId, JSON.stringify(retry.map((o) => ({ id: o.id, attempts: o.attempts, error: o.error, delay: o.delaySeconds })))]));
+      const body = JSON.stringify(retry.map((o) => ({ id: o.id, attempts: o.attempts, error: o.error, delay: o.delaySeconds })));
+      work.push([retry, this.q(Q.retryJobs, [workerId, body])]);
     }
     if (dead.length) {
       const body = JSON.stringify(dead.map((o) => ({ id: o.id, attempts: o.attempts, error: o.error, reason: o.reason, record_attempts: o.recordAttempts })));
-      work.push(this.q(Q.deadLetterJobs, [workerId, body]));
+      work.push([dead, this.q(Q.deadLetterJobs, [workerId, body])]);
     }
-    const results = await Promise.allSettled(work);
-    const failed = results.find((r) => r.status === "rejected");
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    const results = await Promise.allSettled(work.map(([, write]) => write));
+    const failures: OutcomeWriteFailure[] = [];
+    results.forEach((r, i) => {
+      if (r.status === "rejected") failures.push({ outcomes: work[i]![0], error: r.reason });
+    });
+    return failures;
+  }
+
+  isTransientError(error: unknown): boolean {
+    return isTransientPgError(error);
   }
 
   async nackJobs(workerId: string, ids: readonly string[]): Promise<number> {
@@ -322,9 +335,18 @@ export class PostgresBackend implements StorageBackend {
     }));
   }
 
-  async registerWorker(w: WorkerRegistration): Promise<string> {
-    const rows = await this.q(Q.registerWorker, [w.id, w.hostname, w.pid, JSON.stringify(w.queues), w.concurrency, w.version, JSON.stringify(w.metadata)]);
-    return rows[0]!.id;
+  async registerWorker(w: WorkerRegistration, staleAfterSeconds: number): Promise<string | null> {
+    const rows = await this.q(Q.registerWorker, [
+      w.id,
+      w.hostname,
+      w.pid,
+      JSON.stringify(w.queues),
+      w.concurrency,
+      w.version,
+      JSON.stringify(w.metadata),
+      staleAfterSeconds,
+    ]);
+    return rows[0]?.id ?? null;
   }
 
   async heartbeat(workerId: string, metadata?: Record<string, unknown>): Promise<void> {
@@ -492,6 +514,21 @@ export class PostgresBackend implements StorageBackend {
 function asQueryable(connection: unknown): PgQueryable {
   const adapter = adaptConnection(connection);
   return { unsafe: (text, params = []) => adapter.query(text, params) };
+}
+
+/**
+ * SQLSTATE classes where PostgreSQL refused the data or the statement itself: the same write
+ * fails again. Anything else (connection lost, server restarting, out of resources, lock or
+ * serialization conflicts, driver-side socket errors) may pass on retry.
+ */
+const REFUSED_SQLSTATE = /^(0A|21|22|23|2F|42|44|54)[0-9A-Z]{3}$/;
+
+export function isTransientPgError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  // postgres.js and the socket give every connection failure a code (CONNECTION_CLOSED,
+  // ECONNRESET, ...); an error without one did not come from the wire, so retrying it blindly is
+  // no cure: callers isolate it instead.
+  return typeof code === "string" && !REFUSED_SQLSTATE.test(code);
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

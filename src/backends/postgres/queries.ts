@@ -54,6 +54,7 @@ import m0004 from "../../../sql/postgres/migrations/0004_webhooks.sql" with { ty
 import m0005 from "../../../sql/postgres/migrations/0005_logs.sql" with { type: "text" };
 import m0051 from "../../../sql/postgres/migrations/0051_bun_hot_path.sql" with { type: "text" };
 import m0052 from "../../../sql/postgres/migrations/0052_bun_requeue_function.sql" with { type: "text" };
+import m0053 from "../../../sql/postgres/migrations/0053_bun_guarded_requeue.sql" with { type: "text" };
 
 /** Numbered migrations; versions 0001-0005 match Python Soniq, 0051+ are ours (additive). */
 export const MIGRATIONS: readonly { version: string; name: string; sql: string }[] = [
@@ -64,4 +65,5 @@ export const MIGRATIONS: readonly { version: string; name: string; sql: string }
   { version: "0005", name: "logs", sql: m0005 },
   { version: "0051", name: "bun_hot_path", sql: m0051 },
   { version: "0052", name: "bun_requeue_function", sql: m0052 },
+  { version: "0053", name: "bun_guarded_requeue", sql: m0053 },
 ];

@@ -10,6 +10,7 @@ import type {
   DeadLetterRecord,
   DeadLetterStats,
   JobOutcome,
+  OutcomeWriteFailure,
   JobRecord,
   LeaderKey,
   ListJobsFilter,
@@ -244,23 +245,23 @@ export class SqliteBackend implements StorageBackend {
     return jobs;
   }
 
-  async applyOutcomes(workerId: string, outcomes: readonly JobOutcome[], resultTtl: number): Promise<void> {
-    if (outcomes.length === 0) return;
+  async applyOutcomes(workerId: string, outcomes: readonly JobOutcome[], resultTtl: number): Promise<OutcomeWriteFailure[]> {
+    if (outcomes.length === 0) return [];
     const { done, retry, dead } = outcomesByKind(outcomes);
-    const failure = await this.write((db) => {
+    return this.write((db) => {
       const now = Date.now();
       // Postgres runs one statement per kind, each all-or-nothing on its own: a savepoint per kind
-      // keeps that (a kind that fails must not undo the others).
-      let failed: unknown;
-      const kind = (apply: () => void) => {
+      // keeps that (a kind that fails must not undo the others), and reports the kind that failed.
+      const failures: OutcomeWriteFailure[] = [];
+      const kind = (group: JobOutcome[], apply: () => void) => {
         try {
           this.tx!(apply);
         } catch (error) {
-          failed ??= error;
+          failures.push({ outcomes: group, error });
         }
       };
       if (done.length) {
-        kind(() => {
+        kind(done, () => {
           const stmt = db.query(resultTtl > 0 ? Q.completeJob : Q.deleteCompletedJob);
           const expiresAt = now + Math.round(resultTtl * 1000);
           for (const o of done) {
@@ -269,7 +270,7 @@ export class SqliteBackend implements StorageBackend {
         });
       }
       if (retry.length) {
-        kind(() => {
+        kind(retry, () => {
           // The rows still owned at that attempt, then one requeue per row in id order (see requeue_job.sql).
           const byKey = new Map<string, (typeof retry)[number]>();
           for (const o of retry) if (!byKey.has(`${o.id}:${o.attempts}`)) byKey.set(`${o.id}:${o.attempts}`, o);
@@ -281,7 +282,7 @@ export class SqliteBackend implements StorageBackend {
         });
       }
       if (dead.length) {
-        kind(() => {
+        kind(dead, () => {
           const take = db.query(Q.deadLetterTake);
           const put = db.query(Q.deadLetterPut);
           for (const o of dead) {
@@ -303,9 +304,12 @@ export class SqliteBackend implements StorageBackend {
           }
         });
       }
-      return failed;
+      return failures;
     });
-    if (failure !== undefined) throw failure;
+  }
+
+  isTransientError(error: unknown): boolean {
+    return isBusy(error);
   }
 
   async nackJobs(workerId: string, ids: readonly string[]): Promise<number> {
@@ -364,10 +368,13 @@ export class SqliteBackend implements StorageBackend {
 
   // ---------------------------------------------------------------- workers
 
-  async registerWorker(w: WorkerRegistration): Promise<string> {
+  async registerWorker(w: WorkerRegistration, staleAfterSeconds: number): Promise<string | null> {
     return this.write((db) => {
       const now = Date.now();
-      // The predecessor with this (hostname, pid) is dead: its processing jobs go back first.
+      const cutoff = now - staleAfterSeconds * 1000;
+      // A live worker holds this (hostname, pid): never take it over (the caller picks another hostname).
+      if (one(db, Q.registerWorkerLive, { hostname: w.hostname, pid: w.pid, cutoff })) return null;
+      // The predecessor with this (hostname, pid) is stopped or silent: its processing jobs go back first.
       requeueRows(db, all(db, Q.registerWorkerRequeue, { hostname: w.hostname, pid: w.pid }), now);
       return one(db, Q.registerWorker, {
         id: w.id,
@@ -631,6 +638,8 @@ function requeueRows(db: Database, rows: readonly Row[], now: number, retry?: (r
     const retried = retry?.(r);
     changes += stmt.run({
       id: r.id,
+      owner: r.worker_id,
+      attempts: r.attempts,
       first_unique: r.first_unique,
       first_dedup: r.first_dedup,
       now,

@@ -34,6 +34,7 @@ import nackJobs from "../../../sql/sqlite/nack_jobs.sql" with { type: "text" };
 import queueBreakdown from "../../../sql/sqlite/queue_breakdown.sql" with { type: "text" };
 import queueStats from "../../../sql/sqlite/queue_stats.sql" with { type: "text" };
 import registerWorker from "../../../sql/sqlite/register_worker.sql" with { type: "text" };
+import registerWorkerLive from "../../../sql/sqlite/register_worker_live.sql" with { type: "text" };
 import registerWorkerRequeue from "../../../sql/sqlite/register_worker_requeue.sql" with { type: "text" };
 import rescueStaleJobs from "../../../sql/sqlite/rescue_stale_jobs.sql" with { type: "text" };
 import rescueStaleWorkers from "../../../sql/sqlite/rescue_stale_workers.sql" with { type: "text" };
@@ -82,6 +83,7 @@ export const Q = {
   queueBreakdown,
   queueStats,
   registerWorker,
+  registerWorkerLive,
   registerWorkerRequeue,
   rescueStaleJobs,
   rescueStaleWorkers,
