@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { startTestPostgres } from "../test/helpers/embedded-pg.ts";
+import { startTestPostgres, TestPostgresError } from "../test/helpers/embedded-pg.ts";
 import { SCENARIOS, type Measurement, type ScenarioParams } from "./scenarios.ts";
 
 const { values, positionals } = parseArgs({
@@ -32,7 +32,13 @@ async function databaseUrl(): Promise<string> {
   let base = process.env.SONIQ_BENCH_DATABASE_URL;
   if (!base) {
     progress("starting a durable PostgreSQL (fsync on) ...");
-    const cluster = await startTestPostgres({ durable: true });
+    const cluster = await startTestPostgres({ durable: true }).catch((e) => {
+      // One clear message and exit 1, never a stack trace or a hang (see test/helpers/embedded-pg.ts).
+      if (!(e instanceof TestPostgresError)) throw e;
+      if (process.stderr.isTTY) progress("");
+      process.stderr.write(e.message);
+      process.exit(1);
+    });
     stopCluster = cluster.stop;
     base = cluster.url;
   }
