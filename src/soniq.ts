@@ -102,6 +102,8 @@ export class Soniq {
   private initializing: Promise<void> | null = null;
   private closed = false;
   private readonly workers = new Set<Worker>();
+  /** Enqueue calls made before close(): close() lets them finish before it closes the backend. */
+  private readonly calls = new Set<Promise<unknown>>();
   private readonly warnedUnknown = new Map<string, number>();
   private readonly producerId: string;
   private warnedPeriodic = false;
@@ -162,6 +164,7 @@ export class Soniq {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.workers].map((w) => w.stop().catch(() => {})));
+    await Promise.allSettled([...this.calls]);
     await this._scheduler?.stop();
     if (this._backend) await this._backend.close();
   }
@@ -237,9 +240,16 @@ export class Soniq {
   async enqueue<T extends AnyTarget>(target: T, ...rest: ArgsParam<ArgsOf<T>>): Promise<string> {
     const [args, options = {}] = rest as [unknown, EnqueueOptions | undefined];
     const job = this.buildJob(target, args ?? {}, options, "enqueue");
-    const backend = await this.ready();
-    const [id] = await backend.insertJobs([job], options.connection);
+    const [id] = await this.track(this.ready().then((backend) => backend.insertJobs([job], options.connection)));
     return id!;
+  }
+
+  /** Count a call in flight until it settles (see `calls`). */
+  private track<T>(call: Promise<T>): Promise<T> {
+    this.calls.add(call);
+    const forget = () => void this.calls.delete(call);
+    call.then(forget, forget);
+    return call;
   }
 
   /** Enqueue many jobs of one target in one round trip. Returns ids in input order. */
@@ -262,8 +272,7 @@ export class Soniq {
     if (jobs[0]!.uniqueJob) {
       throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `${jobs[0]!.jobName} is a unique job: enqueue unique jobs one at a time`);
     }
-    const backend = await this.ready();
-    return backend.insertJobs(jobs, options.connection);
+    return this.track(this.ready().then((backend) => backend.insertJobs(jobs, options.connection)));
   }
 
   /** Enqueue to run at `runAt` (a Date, or seconds from now). */

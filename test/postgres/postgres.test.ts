@@ -261,3 +261,32 @@ describe("setup and migrations", () => {
     await expect(app.enqueue("x.y", {})).rejects.toMatchObject({ code: ErrorCodes.APP_CLOSED });
   });
 });
+
+describe("requeue guards (migration 0053)", () => {
+  test("a requeue for an owner and attempt that no longer hold the job changes nothing", async () => {
+    app = await testApp();
+    await app.setup();
+    const sql = app.sql;
+    const [w1, w2] = [Bun.randomUUIDv7(), Bun.randomUUIDv7()];
+    for (const [id, pid] of [[w1, 1], [w2, 2]] as const) {
+      await app.backend.registerWorker({ id, hostname: "guard-host", pid, queues: [], concurrency: 1, version: "t", metadata: {} }, 0);
+    }
+    const id = await app.enqueue(app.job({ name: "guard.job" }, async () => {}), {});
+    // Claimed by w1 at attempt 1, rescued, re-claimed by w2 at attempt 2.
+    expect((await app.backend.claimJobs(w1, null, 1)).map((j) => j.id)).toEqual([id]);
+    await sql.unsafe("UPDATE soniq_jobs SET status = 'queued', worker_id = NULL WHERE id = $1", [id]);
+    expect((await app.backend.claimJobs(w2, null, 1)).map((j) => j.id)).toEqual([id]);
+
+    // What w1's caller saw (owner w1, attempt 1) no longer holds: neither entry point moves the job.
+    const [stale] = await sql.unsafe("SELECT soniq_requeue_guarded(ARRAY[$1::uuid], ARRAY[$2::uuid], ARRAY[1]) AS n", [id, w1]);
+    expect(stale!.n).toBe(0);
+    const [wrongAttempt] = await sql.unsafe("SELECT soniq_requeue_guarded(ARRAY[$1::uuid], ARRAY[$2::uuid], ARRAY[1]) AS n", [id, w2]);
+    expect(wrongAttempt!.n).toBe(0);
+    expect(await app.backend.nackJobs(w1, [id])).toBe(0);
+    expect(await app.getJob(id)).toMatchObject({ status: "processing", workerId: w2, attempts: 2 });
+    // The right owner and attempt do move it.
+    const [right] = await sql.unsafe("SELECT soniq_requeue_guarded(ARRAY[$1::uuid], ARRAY[$2::uuid], ARRAY[2]) AS n", [id, w2]);
+    expect(right!.n).toBe(1);
+    expect(await app.getJob(id)).toMatchObject({ status: "queued", workerId: null, attempts: 2 });
+  });
+});
