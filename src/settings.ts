@@ -18,6 +18,8 @@ export const SettingsSchema = Type.Object({
   jobTimeout: Seconds(300, 0, 86400 * 7),
   resultTtl: Seconds(300, 0, 86400 * 365),
   shutdownTimeout: Seconds(30, 0, 3600),
+  /** The longest a handler's `Snooze` may put its job off (longer requests are capped, with a warning). */
+  snoozeMaxSeconds: Type.Number({ default: 86400, exclusiveMinimum: 0, maximum: 86400 * 365 }),
   enqueueValidation: Type.Union([Type.Literal("strict"), Type.Literal("warn"), Type.Literal("none")], { default: "strict" }),
   taskNamePattern: Type.String({ default: DEFAULT_TASK_NAME_PATTERN, minLength: 1 }),
   queues: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
@@ -54,6 +56,7 @@ const KINDS: Record<keyof Settings, Kind> = {
   jobTimeout: "number",
   resultTtl: "number",
   shutdownTimeout: "number",
+  snoozeMaxSeconds: "number",
   enqueueValidation: "string",
   taskNamePattern: "string",
   queues: "list",
