@@ -3,6 +3,7 @@
  * environment variables (they are passed as constructor options), which beat defaults.
  */
 import { resolve as resolvePath } from "node:path";
+import { redactUrl as redactDatabaseUrl } from "../core/redact.ts";
 import { isSoniqError } from "../errors.ts";
 import { Soniq } from "../soniq.ts";
 import { UsageError } from "./exit.ts";
@@ -105,10 +106,10 @@ export async function withApp<T>(flags: DbFlags, fn: (app: Soniq) => Promise<T>)
   }
 }
 
-/** Hide the password in a URL before printing it. */
+/** Hide the credentials in a database URL before printing it (src/core/redact.ts); no URL is the default SQLite file. */
 export function redactUrl(url: string | undefined): string {
   if (url === undefined) return "./soniq.db (default SQLite file)";
-  return url.replace(/\/\/([^:/@]+):([^@/]*)@/, "//$1:***@");
+  return redactDatabaseUrl(url);
 }
 
 /** A database URL in a canonical form, so `postgresql://Host/db` and `postgres://host:5432/db/` compare equal. */

@@ -1,6 +1,6 @@
 /**
  * `createDashboard(app, options)`: a web UI, a JSON API and a Prometheus endpoint as one
- * `fetch(Request) => Response` handler, mountable under a path prefix of any Bun.serve app.
+ * `fetch(Request, server?) => Response` handler, mountable under a path prefix of any Bun.serve app.
  * No external resources: the page, its script and its stylesheet are served from this module.
  * See docs/dashboard.md.
  */
@@ -15,6 +15,8 @@ import {
   envList,
   hostAllowed,
   isAuthenticated,
+  localClient,
+  type DashboardPeer,
   safeEqual,
   sameOrigin,
   securityHeaders,
@@ -26,7 +28,11 @@ import { CSS } from "./styles.ts";
 export interface DashboardOptions {
   /** Path prefix the dashboard is mounted under, e.g. "/admin/queue" (default: the root). */
   basePath?: string;
-  /** Allow replay, delete, cancel, pause/resume and trigger. Default: `SONIQ_DASHBOARD_WRITE_ENABLED` (1/true/yes/on), else false. */
+  /**
+   * Allow replay, delete, cancel, pause/resume and trigger. Default: `SONIQ_DASHBOARD_WRITE_ENABLED`
+   * (1/true/yes/on), else false. Without an `apiKey`, writes are still accepted only from a
+   * loopback client (see `Dashboard.fetch`).
+   */
   writeEnabled?: boolean;
   /** Require this key on every route. Default: `SONIQ_DASHBOARD_API_KEY`; `null` or "" disables it. */
   apiKey?: string | null;
@@ -44,8 +50,17 @@ export interface DashboardOptions {
   pollInterval?: number;
 }
 
+export type { DashboardPeer } from "./security.ts";
+
 export interface Dashboard {
-  fetch(req: Request): Promise<Response>;
+  /**
+   * Answer a request. `peer` says who sent it: pass Bun.serve's `server` (the second argument
+   * of its `fetch`), or the client's IP address. It matters for writes when no API key is set:
+   * they are accepted only from a loopback peer (127.0.0.0/8, ::1) whose request carries no
+   * proxy headers (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`...). Without `peer` the client
+   * is unknown and such writes get 403. With a key, writes need the key, from anywhere.
+   */
+  fetch(req: Request, peer?: DashboardPeer): Promise<Response>;
   readonly basePath: string;
   readonly writeEnabled: boolean;
   readonly authRequired: boolean;
@@ -77,7 +92,17 @@ export function createDashboard(app: Soniq, options: DashboardOptions = {}): Das
   const text = (status: number, body: string, type = "text/plain; charset=utf-8") =>
     new Response(body, { status, headers: { "Content-Type": type, ...securityHeaders("data") } });
 
-  async function handle(req: Request): Promise<Response> {
+  /** Why a write is refused for lack of a key, or null when it may go ahead. */
+  function keylessWriteRefusal(req: Request, peer: DashboardPeer): string | null {
+    if (apiKey || localClient(req, peer)) return null;
+    const who =
+      peer === null || peer === undefined
+        ? "the client's address is unknown (mounted without it: pass Bun's server, dashboard.fetch(req, server))"
+        : "this client is not on this machine (or came through a proxy)";
+    return `writes without an API key are accepted only from loopback (127.0.0.1, ::1), and ${who}: set SONIQ_DASHBOARD_API_KEY (or createDashboard(app, { apiKey })) and send it as X-API-Key`;
+  }
+
+  async function handle(req: Request, peer: DashboardPeer): Promise<Response> {
     const url = new URL(req.url);
     if (!hostAllowed(req, allowedHosts)) return text(403, "host not allowed\n");
     let path = url.pathname;
@@ -138,6 +163,8 @@ export function createDashboard(app: Soniq, options: DashboardOptions = {}): Das
             return json(403, { error: "the dashboard is read-only: set SONIQ_DASHBOARD_WRITE_ENABLED=1 (or createDashboard(app, { writeEnabled: true }))" });
           }
           if (!sameOrigin(req, allowedOrigins)) return json(403, { error: "cross-origin write refused" });
+          const refusal = keylessWriteRefusal(req, peer);
+          if (refusal) return json(403, { error: refusal });
         }
         const result = await route.run({ app, req, url, parts });
         const status = (result as { [STATUS]?: number } | null)?.[STATUS] ?? 200;
@@ -153,7 +180,8 @@ export function createDashboard(app: Soniq, options: DashboardOptions = {}): Das
     switch (path) {
       case "/":
       case "/index.html":
-        return html(200, shellPage({ basePath, writeEnabled, authenticated: Boolean(apiKey), pollMs }), "page");
+        // The page offers the write buttons only to a client whose writes would be accepted.
+        return html(200, shellPage({ basePath, writeEnabled: writeEnabled && keylessWriteRefusal(req, peer) === null, authenticated: Boolean(apiKey), pollMs }), "page");
       case "/assets/app.js":
         return new Response(appJs, { headers: { "Content-Type": "text/javascript; charset=utf-8", ...securityHeaders("asset") } });
       case "/assets/app.css":
@@ -169,9 +197,9 @@ export function createDashboard(app: Soniq, options: DashboardOptions = {}): Das
     basePath,
     writeEnabled,
     authRequired: apiKey !== null,
-    async fetch(req: Request): Promise<Response> {
+    async fetch(req: Request, peer?: DashboardPeer): Promise<Response> {
       try {
-        return await handle(req);
+        return await handle(req, peer);
       } catch (error) {
         if (error instanceof HttpError) return json(error.status, { error: error.message });
         app.logger.error("dashboard request failed", { error });

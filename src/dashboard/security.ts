@@ -1,7 +1,7 @@
 /**
  * The dashboard's access rules: API key (header or session cookie), write switch, same-origin
- * check for writes (CSRF), Host allow-list (DNS rebinding) and the security headers every
- * response carries.
+ * check for writes (CSRF), loopback-only writes without a key, Host allow-list (DNS rebinding)
+ * and the security headers every response carries.
  */
 import { timingSafeEqual } from "node:crypto";
 
@@ -104,6 +104,55 @@ export function sameOrigin(req: Request, allowedOrigins: readonly string[] = [])
     return allowedOrigins.some((o) => o.replace(/\/+$/, "").toLowerCase() === parsed.origin.toLowerCase());
   }
   return true;
+}
+
+/**
+ * Is this IP address the local machine? 127.0.0.0/8, ::1 and their IPv4-mapped IPv6 forms
+ * (`::ffff:127.0.0.1`); brackets and an IPv6 zone (`%lo`) are ignored. Anything else, an empty
+ * or unknown address included, is not.
+ */
+export function isLoopbackAddress(address: string | null | undefined): boolean {
+  if (typeof address !== "string") return false;
+  let a = address.trim().toLowerCase();
+  if (a.startsWith("[") && a.endsWith("]")) a = a.slice(1, -1);
+  const zone = a.indexOf("%");
+  if (zone >= 0) a = a.slice(0, zone);
+  if (!/^[0-9a-f.:]+$/.test(a)) return false; // an IP address, nothing else (no host names, no ports)
+  // The URL parser puts IP addresses in canonical form: "[0:0::1]" -> "[::1]", "::ffff:127.0.0.1" -> "[::ffff:7f00:1]".
+  let host: string;
+  try {
+    host = new URL(`http://${a.includes(":") ? `[${a}]` : a}/`).hostname;
+  } catch {
+    return false;
+  }
+  return host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(host);
+}
+
+/** Headers a proxy adds: a request that carries one was relayed, so its TCP peer is not the client. */
+const FORWARDING_HEADERS = ["forwarded", "x-forwarded-for", "x-real-ip", "x-forwarded-host", "cf-connecting-ip", "true-client-ip"];
+
+/** Did this request come through a proxy (or claim to)? Such a request never counts as local. */
+export function forwarded(req: Request): boolean {
+  return FORWARDING_HEADERS.some((h) => req.headers.get(h) !== null);
+}
+
+/** Where a request came from: Bun's `server` (its `requestIP(req)` is asked), the client's IP address, or unknown. */
+export type DashboardPeer = string | { requestIP(req: Request): { address: string } | null } | null | undefined;
+
+/** The TCP peer's address, or null when it cannot be known. */
+export function peerAddress(req: Request, peer: DashboardPeer): string | null {
+  if (peer === null || peer === undefined) return null;
+  if (typeof peer === "string") return peer;
+  try {
+    return typeof peer.requestIP === "function" ? (peer.requestIP(req)?.address ?? null) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A write without an API key: allowed only from this machine, directly (no proxy in between). */
+export function localClient(req: Request, peer: DashboardPeer): boolean {
+  return isLoopbackAddress(peerAddress(req, peer)) && !forwarded(req);
 }
 
 /** Host names (without port) a loopback-bound server answers to: a guard against DNS rebinding. */

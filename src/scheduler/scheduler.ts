@@ -15,6 +15,7 @@
  */
 import type { TSchema } from "@sinclair/typebox";
 import type { NewJob, ScheduleRecord, StorageBackend } from "../backends/types.ts";
+import { FORCED_EXIT_CODE, onShutdownSignals } from "../core/signals.ts";
 import {
   checkAgainst,
   checkInt,
@@ -61,7 +62,7 @@ export interface RunSchedulerOptions {
   checkInterval?: number;
   /** Stop gracefully when this signal aborts. */
   signal?: AbortSignal;
-  /** SIGINT/SIGTERM stop gracefully; a second signal exits (code 130). Default true for `run`, false for `start`. */
+  /** SIGINT/SIGTERM/SIGHUP stop gracefully; a second signal exits (code 130). Default true for `run`, false for `start`. */
   handleSignals?: boolean;
 }
 
@@ -288,7 +289,7 @@ export class Scheduler {
   }
 
   /**
-   * Run the scheduler loop in this process until stopped (signal, `stop()`, SIGINT/SIGTERM or
+   * Run the scheduler loop in this process until stopped (signal, `stop()`, SIGINT/SIGTERM/SIGHUP or
    * `app.close()`). Stores the `app.periodic` schedules first. Any number of schedulers may run
    * against one database: one fires per tick, the others stand by and take over within one
    * check interval if it dies.
@@ -388,23 +389,16 @@ export class Scheduler {
 
   private installSignals(enabled: boolean): () => void {
     if (!enabled) return () => {};
-    let count = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      count++;
-      if (count === 1) {
+    return onShutdownSignals({
+      onFirst: (signal) => {
         this.app.logger.info("scheduler shutting down gracefully; send the signal again to force exit", { signal });
         void this.stop();
-      } else {
+      },
+      onSecond: (signal) => {
         this.app.logger.warn("forced exit", { signal });
-        process.exit(130);
-      }
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-    return () => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-    };
+        process.exit(FORCED_EXIT_CODE);
+      },
+    });
   }
 
   // ---------------------------------------------------------------- helpers

@@ -1,6 +1,7 @@
 /**
- * `soniq worker` shutdown: the first SIGTERM drains the running job and exits 0; a second
- * SIGTERM exits 130 at once. Real child processes, real PostgreSQL.
+ * `soniq worker` shutdown (docs/reliability.md, docs/cli.md): the first SIGTERM, SIGINT or SIGHUP
+ * drains the running job and exits 0; a second signal requeues every claimed job at once and
+ * exits 130. Real child processes, real PostgreSQL.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { Soniq } from "../../src/index.ts";
@@ -45,7 +46,22 @@ describe("worker signals", () => {
   );
 
   test(
-    "a second SIGTERM exits 130 without waiting for the job",
+    "SIGHUP drains too (a closed terminal or SSH session): exit 0, the job finished, nothing left processing",
+    async () => {
+      const { app, id, live } = await setupWorker(1500);
+      live.proc.kill("SIGHUP");
+      const code = await exitWithin(live, 60_000);
+      expect(code).toBe(0);
+      expect(live.output()).toContain("SIGHUP received");
+      expect((await app.getJob(id))!.status).toBe("done");
+      expect((await app.getQueueStats()).processing).toBe(0);
+      expect(live.output()).toContain("1 succeeded");
+    },
+    120_000,
+  );
+
+  test(
+    "a second SIGTERM requeues the running job at once and exits 130",
     async () => {
       const { app, id, live } = await setupWorker(120_000);
       live.proc.kill("SIGTERM");
@@ -54,8 +70,13 @@ describe("worker signals", () => {
       live.proc.kill("SIGTERM");
       const code = await exitWithin(live, 30_000);
       expect(code).toBe(130);
-      expect(Date.now() - sentAt).toBeLessThan(20_000);
-      expect((await app.getJob(id))?.status).toBe("processing"); // left for stale-worker rescue
+      expect(Date.now() - sentAt).toBeLessThan(10_000); // the requeue is capped at 2 s
+      // Back in the queue right away, attempts kept: not left `processing` for the stale-worker rescue.
+      const job = (await app.getJob(id))!;
+      expect(job.status).toBe("queued");
+      expect(job.attempts).toBeLessThanOrEqual(1);
+      expect((await app.getQueueStats()).processing).toBe(0);
+      expect(live.output()).toContain("1 job requeued");
     },
     120_000,
   );

@@ -14,8 +14,9 @@ export function request(path: string, init: Init = {}): Request {
   return new Request(`${ORIGIN}${path}`, { ...init, method, headers });
 }
 
-export async function call(dash: Dashboard, path: string, init: Init = {}) {
-  const res = await dash.fetch(request(path, init));
+/** Call the handler; the client is on this machine (`peer`, as Bun's server would report it) unless told otherwise. */
+export async function call(dash: Dashboard, path: string, init: Init = {}, peer: Parameters<Dashboard["fetch"]>[1] = "127.0.0.1") {
+  const res = await dash.fetch(request(path, init), peer);
   const type = res.headers.get("content-type") ?? "";
   const body: any = type.includes("json") ? await res.json() : await res.text();
   return { status: res.status, body, headers: res.headers };

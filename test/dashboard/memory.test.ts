@@ -23,7 +23,7 @@ for (const [kind, url] of [
       server = Bun.serve({
         port: 0,
         hostname: "127.0.0.1",
-        fetch: (req) => (new URL(req.url).pathname.startsWith("/queue") ? dash.fetch(req) : new Response("host app")),
+        fetch: (req, srv) => (new URL(req.url).pathname.startsWith("/queue") ? dash.fetch(req, srv) : new Response("host app")),
       });
       base = `http://127.0.0.1:${server.port}/queue`;
     });

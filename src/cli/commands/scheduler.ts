@@ -1,15 +1,16 @@
 /**
  * `soniq scheduler`: import the job modules (for their `app.periodic` jobs), store those
- * schedules, and run the scheduler loop until SIGINT/SIGTERM. Any number of these may run
+ * schedules, and run the scheduler loop until SIGINT/SIGTERM/SIGHUP. Any number of these may run
  * against one database: one fires each tick, the others take over if it dies.
  */
 import { defineCommand } from "citty";
 import { Soniq } from "../../soniq.ts";
 import type { SchedulerSummary } from "../../scheduler/scheduler.ts";
 import { dbArgs, errorMessage, listFlag, logLevelFlag, redactUrl, sameDatabaseUrl, stringFlag } from "../app.ts";
+import { forceExit, onShutdownSignals } from "../../core/signals.ts";
 import { CliError, ExitCode, UsageError } from "../exit.ts";
 import { collectModules, findInstances, importModules, type FoundInstance } from "../modules.ts";
-import { note, out, plural } from "../output.ts";
+import { flushOutput, note, out, plural } from "../output.ts";
 
 /** `--check-interval`: seconds, decimals allowed (0.01 to 86400). */
 export function checkIntervalFlag(value: unknown): number | undefined {
@@ -98,35 +99,36 @@ export const scheduler = defineCommand({
       source = "a fresh instance";
     }
 
-    // First SIGINT/SIGTERM: finish the current check and stop (exit 0). Second: exit 130 at once.
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals++;
-      if (signals === 1) {
+    // First SIGINT/SIGTERM/SIGHUP: finish the current check and stop (exit 0). Second: exit 130 at once.
+    let forced = false;
+    onShutdownSignals({
+      onFirst(signal) {
         note(`soniq scheduler: ${signal} received, stopping after the current check; send it again to exit at once`);
         void app.scheduler.stop();
-        return;
-      }
-      note(`soniq scheduler: second ${signal}, exiting now`);
-      process.exit(ExitCode.FORCED);
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
+      },
+      onSecond(signal) {
+        forced = true;
+        note(`soniq scheduler: second ${signal}, exiting now`);
+        forceExit(() => flushOutput(), { code: ExitCode.FORCED });
+      },
+    });
 
     const periodic = app.scheduler.periodicNames;
     out(
       `soniq scheduler: starting on ${app.backend.kind} ${redactUrl(app.settings.databaseUrl)} (${source}) with ` +
         `${plural(periodic.length, "periodic job")}${periodic.length ? ` (${periodic.join(", ")})` : ""}, ` +
-        `checking every ${checkInterval}s until SIGINT/SIGTERM`,
+        `checking every ${checkInterval}s until SIGINT/SIGTERM/SIGHUP`,
     );
     let summary: SchedulerSummary;
     try {
       summary = await app.runScheduler({ checkInterval, handleSignals: false });
     } catch (error) {
+      if (forced) await new Promise<never>(() => {});
       throw new CliError(`scheduler failed: ${errorMessage(error)}`);
     } finally {
       await app.close().catch(() => {});
     }
+    if (forced) await new Promise<never>(() => {}); // forceExit ends the process with 130
     out(schedulerSummaryLine(summary));
     return ExitCode.OK;
   },

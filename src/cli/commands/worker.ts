@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import type { WorkerOptions, WorkerSummary } from "../../worker/worker.ts";
 import { dbArgs, errorMessage, intFlag, listFlag, logLevelFlag, redactUrl, sameDatabaseUrl, stringFlag } from "../app.ts";
+import { forceExit, onShutdownSignals } from "../../core/signals.ts";
 import { CliError, ExitCode } from "../exit.ts";
 import { collectModules, findInstances, importModules, NO_MODULES_MESSAGE, pickInstance } from "../modules.ts";
 import { flushOutput, note, out, plural } from "../output.ts";
@@ -60,37 +61,44 @@ export const worker = defineCommand({
     const worker = app.createWorker(options);
     await app.ensureInitialized();
 
-    // First SIGINT/SIGTERM: stop claiming and drain (exit 0). Second: exit 130 at once.
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals++;
-      if (signals === 1) {
-        note(`soniq worker: ${signal} received, finishing running jobs (up to ${app.settings.shutdownTimeout}s); send it again to exit at once`);
+    // First SIGINT/SIGTERM/SIGHUP: stop claiming and drain (exit 0). Second: requeue every claimed
+    // job (running ones are aborted) and exit 130, within 2 s even if the database does not answer.
+    let forced = false;
+    onShutdownSignals({
+      onFirst(signal) {
+        note(`soniq worker: ${signal} received, finishing running jobs (up to ${app.settings.shutdownTimeout}s); send it again to requeue them and exit at once`);
         void worker.stop();
-        return;
-      }
-      note(`soniq worker: second ${signal}, exiting now; unfinished jobs are requeued when this worker is detected as stale`);
-      void flushOutput().finally(() => process.exit(ExitCode.FORCED));
-      setTimeout(() => process.exit(ExitCode.FORCED), 200).unref();
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-
+      },
+      onSecond(signal) {
+        forced = true;
+        note(`soniq worker: second ${signal}, requeueing claimed jobs and exiting`);
+        forceExit(async () => {
+          const requeued = await worker.abandon();
+          note(`soniq worker: ${plural(requeued, "job")} requeued`);
+          await flushOutput();
+        });
+      },
+    });
     const effectiveQueues = queues ?? app.settings.queues;
     out(
       `soniq worker: starting on ${app.backend.kind} ${redactUrl(app.settings.databaseUrl)} with ${plural(app.jobNames.length, "job")} ` +
         `(${app.jobNames.join(", ")}), concurrency ${concurrency ?? app.settings.concurrency}, ` +
-        `queues ${effectiveQueues?.length ? effectiveQueues.join(",") : "all"}, ${runOnce ? "run-once" : "until SIGINT/SIGTERM"}`,
+        `queues ${effectiveQueues?.length ? effectiveQueues.join(",") : "all"}, ${runOnce ? "run-once" : "until SIGINT/SIGTERM/SIGHUP"}`,
     );
+    // After a second signal, forceExit ends the process (exit 130) once the claimed jobs are
+    // requeued: the pool must stay open for that, and nothing else may exit first.
+    const forcedExit = () => new Promise<never>(() => {});
     let summary: WorkerSummary;
     try {
       summary = await worker.run();
     } catch (error) {
+      if (forced) await forcedExit();
       throw new CliError(`worker failed: ${errorMessage(error)}`);
     } finally {
       // The handlers stay installed until exit: a signal during close is a no-op stop, a second one exits 130.
-      await app.close().catch(() => {});
+      if (!forced) await app.close().catch(() => {});
     }
+    if (forced) await forcedExit();
     out(summaryLine(summary));
     return ExitCode.OK;
   },
