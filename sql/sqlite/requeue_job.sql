@@ -1,5 +1,6 @@
 -- One processing job back to queued with no owner, attempts kept (retry, nack, rescue, worker
--- takeover), only while still owned by :owner at :attempts (as its select saw it). A retry
+-- takeover), only while still owned by :owner at :attempts (as its select saw it); :refund = 1 (a
+-- snooze) gives the attempt back. A retry
 -- (:retry = 1) also sets last_error and scheduled_at (NULL = no delay: the job keeps its original
 -- place, run_at = created_at); the others keep both.
 -- Multi-row requeues select their rows first (nack_jobs.sql, rescue_stale_jobs.sql,
@@ -10,6 +11,7 @@
 -- first (lowest id) of one requeue under the same key (:first_unique / :first_dedup, from the select).
 UPDATE soniq_jobs
 SET status = 'queued', worker_id = NULL, updated_at = :now,
+    attempts = CASE WHEN :refund = 1 THEN max(attempts - 1, 0) ELSE attempts END,
     last_error = CASE WHEN :retry = 1 THEN :error ELSE last_error END,
     scheduled_at = CASE WHEN :retry = 1 THEN :scheduled_at ELSE scheduled_at END,
     run_at = CASE WHEN :retry = 1 THEN COALESCE(:scheduled_at, created_at) ELSE run_at END,

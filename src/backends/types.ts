@@ -98,7 +98,8 @@ export interface QueueBreakdown {
  */
 export type JobOutcome =
   | { kind: "done"; id: string; attempts: number; resultJson: string | null }
-  | { kind: "retry"; id: string; attempts: number; error: string; delaySeconds: number }
+  /** Back to queued after `delaySeconds` (0: at once, in its original place). `refundAttempt`: a snooze, the attempt is not spent. */
+  | { kind: "retry"; id: string; attempts: number; error: string; delaySeconds: number; refundAttempt?: boolean }
   | { kind: "dead"; id: string; attempts: number; error: string; reason: DeadLetterReason; recordAttempts: number };
 
 /** Outcomes whose write statement failed, and why. */

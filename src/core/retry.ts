@@ -1,3 +1,23 @@
+import type { JobContext } from "./job.ts";
+
+/** What a retry policy is asked after a failed attempt that has attempts left. */
+export interface RetryPolicyInput {
+  /** The attempt that just failed (1-based). */
+  attempt: number;
+  job: JobContext;
+  /** What the handler threw (or the timeout error). */
+  error: unknown;
+}
+
+/**
+ * `new Soniq({ retryPolicy })`: seconds until the next attempt, or null to give up now (the job
+ * is dead-lettered with reason `permanent_failure`). Without one, the job's own retry options
+ * apply (`computeRetryDelay`).
+ */
+export interface RetryPolicy {
+  delayFor(input: RetryPolicyInput): number | null | Promise<number | null>;
+}
+
 /** Retry options as given to `app.job()`; delays are seconds. */
 export interface RetryOptions {
   retryDelay?: number | readonly number[];

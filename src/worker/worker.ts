@@ -1,9 +1,10 @@
 import { hostname } from "node:os";
-import type { ClaimedJob, JobOutcome, StorageBackend } from "../backends/types.ts";
+import type { ClaimedJob, DeadLetterReason, JobOutcome, StorageBackend } from "../backends/types.ts";
 import type { JobContext, JobDefinition } from "../core/job.ts";
 import { serializeJson } from "../core/json.ts";
 import type { Logger } from "../core/logger.ts";
-import { computeRetryDelay } from "../core/retry.ts";
+import { isPermanentError, isSnooze, type Snooze } from "../core/control.ts";
+import { computeRetryDelay, type RetryPolicy } from "../core/retry.ts";
 import { forceExit, onShutdownSignals } from "../core/signals.ts";
 import { storableText } from "../core/text.ts";
 import type { Settings } from "../settings.ts";
@@ -36,6 +37,8 @@ export interface WorkerSummary {
   succeeded: number;
   retried: number;
   deadLettered: number;
+  /** Attempts that returned a `Snooze` (put off without spending the attempt). */
+  snoozed: number;
   /** Jobs put back to queued at shutdown. */
   requeued: number;
 }
@@ -46,6 +49,8 @@ export interface WorkerDeps {
   settings: Settings;
   hooks: Hooks;
   logger: Logger;
+  /** Decides retry delays instead of the job's retry options (`new Soniq({ retryPolicy })`). */
+  retryPolicy?: RetryPolicy;
   /** Told when the worker starts and ends running, so its app can stop it on close(). */
   lifecycle?: { started(worker: Worker): void; ended(worker: Worker): void };
 }
@@ -98,7 +103,7 @@ export class Worker {
     this.queues = options.queues && options.queues.length > 0 ? [...options.queues] : null;
     this.runOnce = options.runOnce ?? false;
     this.maxJobs = options.maxJobs ?? Number.POSITIVE_INFINITY;
-    this.summary = { workerId: this.id, processed: 0, succeeded: 0, retried: 0, deadLettered: 0, requeued: 0 };
+    this.summary = { workerId: this.id, processed: 0, succeeded: 0, retried: 0, deadLettered: 0, snoozed: 0, requeued: 0 };
     this.completer = new OutcomeCompleter({
       backend: deps.backend,
       settings: deps.settings,
@@ -375,7 +380,8 @@ export class Worker {
     }
 
     const timeoutSeconds = definition.options.timeout ?? settings.jobTimeout;
-    const settled = runHandler(() => definition.handler(prepared.args, ctx));
+    const run = hooks.middleware.length ? hooks.chain(ctx, () => definition.handler(prepared.args, ctx)) : () => definition.handler(prepared.args, ctx);
+    const settled = runHandler(run);
     let outcome = timeoutSeconds > 0 ? await withTimeout(settled, timeoutSeconds) : await settled;
     if (outcome === TIMED_OUT) {
       const error = new Error(`Job timed out after ${timeoutSeconds}s`);
@@ -387,38 +393,75 @@ export class Worker {
       outcome = { ok: false, error, timedOut: true };
     }
     if (this.abandoned.has(job.id)) return;
-    if (outcome.ok) {
-      let resultJson: string | null;
-      try {
-        resultJson = outcome.value === undefined || outcome.value === null ? null : serializeJson(outcome.value, "result");
-      } catch (error) {
-        outcome = { ok: false, error, timedOut: false };
-        return this.failed(job, definition, ctx, outcome, timeoutSeconds, started);
-      }
-      const durationMs = performance.now() - started;
-      this.record({ kind: "done", id: job.id, attempts: job.attempts, resultJson });
-      if (hooks.after.length) await hooks.run("afterJob", hooks.after, ctx, { durationMs, result: outcome.value });
-      await this.endMetric(job, "done", started);
-      return;
+    if (!outcome.ok) return this.failed(job, definition, ctx, outcome, timeoutSeconds, started);
+    if (isSnooze(outcome.value)) return this.snoozed(job, outcome.value, started);
+    let resultJson: string | null;
+    try {
+      resultJson = outcome.value === undefined || outcome.value === null ? null : serializeJson(outcome.value, "result");
+    } catch (error) {
+      return this.failed(job, definition, ctx, { ok: false, error, timedOut: false }, timeoutSeconds, started);
     }
-    return this.failed(job, definition, ctx, outcome, timeoutSeconds, started);
+    const durationMs = performance.now() - started;
+    this.record({ kind: "done", id: job.id, attempts: job.attempts, resultJson });
+    if (hooks.after.length) await hooks.run("afterJob", hooks.after, ctx, { durationMs, result: outcome.value });
+    await this.endMetric(job, "done", started);
   }
 
-  /** A failed attempt: retry, or dead-letter when it was the last one. */
+  /** `return new Snooze(seconds, reason)`: back to the queue after `seconds` (capped), the attempt given back. */
+  private async snoozed(job: ClaimedJob, snooze: Snooze, started: number): Promise<void> {
+    const max = this.deps.settings.snoozeMaxSeconds;
+    if (snooze.seconds > max) {
+      this.deps.logger.warn("snooze capped at snoozeMaxSeconds", { jobId: job.id, requested: snooze.seconds, snoozeMaxSeconds: max });
+    }
+    const error = errorText(snooze.reason === null ? "SNOOZE" : `SNOOZE: ${snooze.reason}`);
+    this.record({ kind: "retry", id: job.id, attempts: job.attempts, error, delaySeconds: Math.min(snooze.seconds, max), refundAttempt: true });
+    await this.endMetric(job, "snoozed", started);
+  }
+
+  /**
+   * A failed attempt: retried after the delay the retry policy (or the job's retry options)
+   * gives, or dead-lettered: on the last attempt (`max_retries_exceeded`, `timeout`), on a
+   * `PermanentError`, or when the policy declines (`permanent_failure`).
+   */
   private async failed(job: ClaimedJob, definition: JobDefinition, ctx: JobContext, outcome: Failed, timeoutSeconds: number, started: number): Promise<void> {
     const { hooks } = this.deps;
     const text = outcome.timedOut ? `Job timed out after ${timeoutSeconds}s` : errorText(outcome.error);
-    const final = job.attempts >= job.maxAttempts;
     const durationMs = performance.now() - started;
-    if (hooks.onError.length) await hooks.run("onError", hooks.onError, ctx, outcome.error, { willRetry: !final, durationMs });
-    if (final) {
-      this.record({ kind: "dead", id: job.id, attempts: job.attempts, error: errorText(`Max retries exceeded: ${text}`), reason: outcome.timedOut ? "timeout" : "max_retries_exceeded", recordAttempts: job.attempts });
+    let dead: { error: string; reason: DeadLetterReason } | null = null;
+    let delaySeconds = 0;
+    if (isPermanentError(outcome.error)) {
+      dead = { error: text, reason: "permanent_failure" };
+    } else if (job.attempts >= job.maxAttempts) {
+      dead = { error: errorText(`Max retries exceeded: ${text}`), reason: outcome.timedOut ? "timeout" : "max_retries_exceeded" };
+    } else {
+      const delay = await this.retryDelay(job, definition, ctx, outcome.error);
+      if (delay === null) dead = { error: errorText(`Retry policy declined: ${text}`), reason: "permanent_failure" };
+      else delaySeconds = delay;
+    }
+    if (hooks.onError.length) await hooks.run("onError", hooks.onError, ctx, outcome.error, { willRetry: dead === null, durationMs });
+    if (dead) {
+      this.record({ kind: "dead", id: job.id, attempts: job.attempts, error: dead.error, reason: dead.reason, recordAttempts: job.attempts });
       await this.endMetric(job, "dead_letter", started, text);
     } else {
-      const delaySeconds = computeRetryDelay(job.attempts, definition.options);
       this.record({ kind: "retry", id: job.id, attempts: job.attempts, error: text, delaySeconds });
       await this.endMetric(job, "failed", started, text);
     }
+  }
+
+  /** Seconds until the next attempt, or null when the retry policy gives up. */
+  private async retryDelay(job: ClaimedJob, definition: JobDefinition, ctx: JobContext, error: unknown): Promise<number | null> {
+    const policy = this.deps.retryPolicy;
+    const fallback = () => computeRetryDelay(job.attempts, definition.options);
+    if (!policy) return fallback();
+    try {
+      const delay = await policy.delayFor({ attempt: job.attempts, job: ctx, error });
+      if (delay === null) return null;
+      if (typeof delay === "number" && Number.isFinite(delay) && delay >= 0) return delay;
+      this.deps.logger.warn("retry policy returned neither seconds >= 0 nor null; using the job's retry options", { jobId: job.id, returned: String(delay) });
+    } catch (policyError) {
+      this.deps.logger.warn("retry policy threw; using the job's retry options", { jobId: job.id, error: policyError });
+    }
+    return fallback();
   }
 
   /** Wait for a timed-out handler to settle, warning while it ignores its abort signal. */
@@ -440,7 +483,7 @@ export class Worker {
     }
   }
 
-  private endMetric(job: ClaimedJob, status: "done" | "failed" | "dead_letter", started: number, error?: string): Promise<void> {
+  private endMetric(job: ClaimedJob, status: "done" | "failed" | "dead_letter" | "snoozed", started: number, error?: string): Promise<void> {
     if (this.deps.hooks.metrics.length === 0) return Promise.resolve();
     return this.deps.hooks.metric("recordJobEnd", {
       jobId: job.id,
@@ -455,6 +498,7 @@ export class Worker {
   private record(outcome: JobOutcome): void {
     this.summary.processed++;
     if (outcome.kind === "done") this.summary.succeeded++;
+    else if (outcome.kind === "retry" && outcome.refundAttempt) this.summary.snoozed++;
     else if (outcome.kind === "retry") this.summary.retried++;
     else this.summary.deadLettered++;
     this.completer.add(outcome);

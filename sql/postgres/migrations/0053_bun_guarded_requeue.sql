@@ -2,20 +2,22 @@
 -- requeued only if it is still processing under the owner and at the attempt the caller saw:
 -- a job rescued and re-claimed between the caller's check and this UPDATE stays with its new
 -- owner (READ COMMITTED re-evaluates the WHERE clause on the row's newest version).
--- Attempts are kept. With p_errors/p_delays (a retry) each row also gets its last_error and a
+-- Attempts are kept, except for rows whose p_refunds entry is true (a snooze: the attempt that
+-- ended is given back). With p_errors/p_delays (a retry) each row also gets its last_error and a
 -- scheduled_at `delay` seconds ahead (0 = keep its original place, NULL scheduled_at); without
 -- them last_error and scheduled_at are kept. A unique/dedup job keeps its dedup claim only if no
 -- queued row holds that key already and it is the lowest id among the rows requeued here that
 -- still hold the key; otherwise it gives the claim up instead of colliding with the partial
 -- unique indexes (both jobs run; nothing is lost).
 CREATE OR REPLACE FUNCTION soniq_requeue_guarded(p_ids uuid[], p_owners uuid[], p_attempts int[],
-                                                 p_errors text[] DEFAULT NULL, p_delays float8[] DEFAULT NULL)
+                                                 p_errors text[] DEFAULT NULL, p_delays float8[] DEFAULT NULL,
+                                                 p_refunds boolean[] DEFAULT NULL)
 RETURNS integer LANGUAGE sql VOLATILE AS $$
     WITH input AS (
-        SELECT * FROM unnest(p_ids, p_owners, p_attempts, p_errors, p_delays) AS i(id, owner, attempts, error, delay)
+        SELECT * FROM unnest(p_ids, p_owners, p_attempts, p_errors, p_delays, p_refunds) AS i(id, owner, attempts, error, delay, refund)
         WHERE i.id IS NOT NULL
     ), t AS (
-        SELECT j.id, i.owner, i.attempts, i.error, i.delay,
+        SELECT j.id, i.owner, i.attempts, i.error, i.delay, COALESCE(i.refund, FALSE) AS refund,
                COALESCE(j.unique_job, FALSE)
                  AND row_number() OVER (PARTITION BY j.job_name, j.args_hash, COALESCE(j.unique_job, FALSE) ORDER BY j.id) = 1
                  AND NOT EXISTS (SELECT 1 FROM soniq_jobs q WHERE q.status = 'queued' AND q.unique_job
@@ -28,6 +30,7 @@ RETURNS integer LANGUAGE sql VOLATILE AS $$
     ), moved AS (
         UPDATE soniq_jobs j
         SET status = 'queued', worker_id = NULL, updated_at = now(),
+            attempts = CASE WHEN t.refund THEN GREATEST(j.attempts - 1, 0) ELSE j.attempts END,
             last_error = COALESCE(t.error, j.last_error),
             scheduled_at = CASE WHEN t.delay IS NULL THEN j.scheduled_at
                                 WHEN t.delay > 0 THEN now() + make_interval(secs => t.delay) END,

@@ -252,6 +252,7 @@ export class MemoryBackend implements StorageBackend {
     this.requeue([...retrying.keys()], now, (row) => {
       const o = retrying.get(row)!;
       row.lastError = o.error;
+      if (o.refundAttempt) row.attempts = Math.max(0, row.attempts - 1);
       row.scheduledAt = o.delaySeconds > 0 ? now + Math.round(o.delaySeconds * 1000) : null;
       row.runAt = row.scheduledAt ?? row.createdAt;
     });

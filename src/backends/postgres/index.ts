@@ -263,7 +263,7 @@ export class PostgresBackend implements StorageBackend {
       work.push([done, resultTtl > 0 ? this.q(Q.completeJobs, [workerId, body, resultTtl]) : this.q(Q.deleteCompletedJobs, [workerId, body])]);
     }
     if (retry.length) {
-      const body = JSON.stringify(retry.map((o) => ({ id: o.id, attempts: o.attempts, error: o.error, delay: o.delaySeconds })));
+      const body = JSON.stringify(retry.map((o) => ({ id: o.id, attempts: o.attempts, error: o.error, delay: o.delaySeconds, refund: o.refundAttempt === true })));
       work.push([retry, this.q(Q.retryJobs, [workerId, body])]);
     }
     if (dead.length) {

@@ -277,7 +277,7 @@ export class SqliteBackend implements StorageBackend {
           const rows = all(db, retrySelect, { worker_id: workerId, outcomes: JSON.stringify(retry.map((o) => [o.id, o.attempts])) });
           requeueRows(db, rows, now, (row) => {
             const o = byKey.get(`${row.id}:${row.attempts}`)!;
-            return { error: o.error, scheduled_at: o.delaySeconds > 0 ? now + Math.round(o.delaySeconds * 1000) : null };
+            return { error: o.error, scheduled_at: o.delaySeconds > 0 ? now + Math.round(o.delaySeconds * 1000) : null, refund: o.refundAttempt === true };
           });
         });
       }
@@ -631,7 +631,12 @@ function all(db: Database, sql: string, params: Params = {}): Row[] {
  * row's dedup check sees the rows requeued before it. `retry` gives a retried row its error and
  * scheduled time. Returns how many rows went back.
  */
-function requeueRows(db: Database, rows: readonly Row[], now: number, retry?: (row: Row) => { error: string; scheduled_at: number | null }): number {
+function requeueRows(
+  db: Database,
+  rows: readonly Row[],
+  now: number,
+  retry?: (row: Row) => { error: string; scheduled_at: number | null; refund: boolean },
+): number {
   const stmt = db.query(requeueJob);
   let changes = 0;
   for (const r of rows) {
@@ -644,6 +649,7 @@ function requeueRows(db: Database, rows: readonly Row[], now: number, retry?: (r
       first_dedup: r.first_dedup,
       now,
       retry: retried ? 1 : 0,
+      refund: retried?.refund ? 1 : 0,
       error: retried?.error ?? null,
       scheduled_at: retried?.scheduled_at ?? null,
     }).changes;
