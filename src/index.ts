@@ -28,7 +28,7 @@ export type * from "./backends/types.ts";
 export { VERSION } from "./version.ts";
 export { every, daily, weekly, monthly, cron, Interval, CronBuilder, type CronInput, type EveryInput, type Weekday } from "./scheduler/dsl.ts";
 export { Scheduler, type PeriodicOptions, type ScheduleOptions, type RunSchedulerOptions, type SchedulerSummary, type TickResult } from "./scheduler/scheduler.ts";
-export { createDashboard, type Dashboard, type DashboardOptions } from "./dashboard/index.ts";
+export { createDashboard, type Dashboard, type DashboardOptions, type DashboardPeer } from "./dashboard/index.ts";
 export {
   createPrometheusSink,
   prometheusText,

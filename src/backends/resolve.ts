@@ -1,3 +1,4 @@
+import { redactUrl } from "../core/redact.ts";
 import { ErrorCodes, SoniqError } from "../errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Settings } from "../settings.ts";
@@ -37,6 +38,6 @@ export function createBackend(url: string | undefined, settings: Settings, logge
   if (/\.(db|sqlite3?)$/i.test(trimmed)) return new SqliteBackend({ path: trimmed });
   throw new SoniqError(
     ErrorCodes.INVALID_DATABASE_URL,
-    `unrecognised database URL "${trimmed.replace(/\/\/([^:/@]+):([^@/]*)@/, "//$1:***@")}": use postgres://..., sqlite:PATH, a *.db path, or memory:`,
+    `unrecognised database URL "${redactUrl(trimmed)}": use postgres://..., sqlite:PATH, a *.db path, or memory:`,
   );
 }

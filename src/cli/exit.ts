@@ -6,7 +6,7 @@ export const ExitCode = {
   FAILURE: 1,
   /** Bad command line: unknown command or flag, bad flag value, missing argument. */
   USAGE: 2,
-  /** `soniq worker` got a second SIGINT/SIGTERM while draining and exited at once. */
+  /** `soniq worker`, `scheduler` or `dashboard` got a second SIGINT/SIGTERM/SIGHUP and exited without draining. */
   FORCED: 130,
 } as const;
 
