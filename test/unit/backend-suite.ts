@@ -1,7 +1,10 @@
 /**
- * Behaviour both in-process backends (memory, SQLite) must share with the Postgres backend,
- * exercised on the StorageBackend interface directly. Not a test file itself: the
- * memory-backend and sqlite-backend tests call `backendSuite` with a factory.
+ * Behaviour every backend (memory, SQLite, Postgres) must share, exercised on the StorageBackend
+ * interface directly. Not a test file itself: test/unit/memory-backend.test.ts,
+ * test/unit/sqlite-backend.test.ts and test/postgres/backend-suite.test.ts call `backendSuite`
+ * with a factory. Nothing here may assume an in-process backend: wake-ups and lock acquisition
+ * cross a socket on Postgres, so the suite waits for events instead of sleeping a guessed delay,
+ * and claims only with registered workers (Postgres has a foreign key from jobs to workers).
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { ErrorCodes, isSoniqError } from "../../src/errors.ts";
@@ -55,7 +58,20 @@ async function rejects(p: Promise<unknown>): Promise<unknown> {
   throw new Error("expected a rejection");
 }
 
-export function backendSuite(name: string, make: () => Promise<StorageBackend>, dispose: (b: StorageBackend) => Promise<void>) {
+export interface BackendTraits {
+  /**
+   * Whether `listen()` delivers wake-ups. False for Postgres with `listen: false` (behind a
+   * transaction-mode pooler): `listen()` is then a no-op and workers rely on polling.
+   */
+  listen: boolean;
+}
+
+export function backendSuite(
+  name: string,
+  make: () => Promise<StorageBackend>,
+  dispose: (b: StorageBackend) => Promise<void>,
+  traits: BackendTraits = { listen: true },
+) {
   describe(`${name} backend`, () => {
     let b: StorageBackend;
     beforeEach(async () => {
@@ -65,7 +81,28 @@ export function backendSuite(name: string, make: () => Promise<StorageBackend>, 
       await dispose(b);
     });
 
+    /** Claiming needs a registered worker on Postgres (jobs.worker_id references soniq_workers). */
+    async function registerBoth() {
+      expect(await b.registerWorker(worker(W1, 100), 0)).toBe(W1);
+      expect(await b.registerWorker(worker(W2, 200), 0)).toBe(W2);
+    }
+
+    /**
+     * What a listener hears after `act`: on a backend that delivers wake-ups, wait until `expected`
+     * arrives; on one that does not, nothing may arrive (listen is a no-op, workers poll).
+     */
+    async function expectHeard(heard: string[], expected: string[]) {
+      if (traits.listen) {
+        await eventually(() => expect([...heard].sort()).toEqual([...expected].sort()));
+      } else {
+        await Bun.sleep(50);
+        expect(heard).toEqual([]);
+      }
+    }
+
     describe("claim", () => {
+      beforeEach(registerBoth);
+
       test("claims by priority, then run time, then id, and marks rows processing", async () => {
         const past = new Date(Date.now() - 60_000);
         const low = job({ priority: 200 });
@@ -109,6 +146,8 @@ export function backendSuite(name: string, make: () => Promise<StorageBackend>, 
     });
 
     describe("insert", () => {
+      beforeEach(registerBoth);
+
       test("a unique job returns the queued row's id while it is queued", async () => {
         const first = job({ uniqueJob: true, argsHash: "h1" });
         expect(await b.insertJobs([first])).toEqual([first.id]);
@@ -141,10 +180,16 @@ export function backendSuite(name: string, make: () => Promise<StorageBackend>, 
         expect((await b.getQueueStats()).total).toBe(0);
       });
 
-      test("a connection is refused: no shared transactions", async () => {
+      test("a connection it cannot use is refused before anything is written", async () => {
         const error = await rejects(b.insertJobs([job()], {}));
-        expect(isSoniqError(error, ErrorCodes.UNSUPPORTED)).toBe(true);
-        expect((error as Error).message).toContain(`${b.kind} has no shared transactions`);
+        if (b.capabilities.transactionalEnqueue) {
+          // Postgres takes the caller's transaction, but only from a client it recognises.
+          expect(isSoniqError(error, ErrorCodes.INVALID_ARGUMENT)).toBe(true);
+        } else {
+          // In-process backends have no shared transactions at all.
+          expect(isSoniqError(error, ErrorCodes.UNSUPPORTED)).toBe(true);
+          expect((error as Error).message).toContain(`${b.kind} has no shared transactions`);
+        }
         expect((await b.getQueueStats()).total).toBe(0);
       });
 
@@ -159,15 +204,20 @@ export function backendSuite(name: string, make: () => Promise<StorageBackend>, 
         const heard: string[] = [];
         const stop = await b.listen((q) => heard.push(q));
         await b.insertJobs([job({ queue: "a" }), job({ queue: "a" }), job({ queue: "b" })]);
-        await eventually(() => expect([...heard].sort()).toEqual(["a", "b"]));
+        await expectHeard(heard, ["a", "b"]);
+        // Once per queue: no second "a" turns up late either (a marker insert is heard after it would).
+        await b.insertJobs([job({ queue: "marker" })]);
+        await expectHeard(heard, ["a", "b", "marker"]);
         await stop();
         await b.insertJobs([job({ queue: "c" }), job({ queue: "c" })]);
-        await Bun.sleep(20);
+        await Bun.sleep(50);
         expect(heard).not.toContain("c");
       });
     });
 
     describe("outcomes", () => {
+      beforeEach(registerBoth);
+
       async function claimOne(workerId = W1) {
         const j = job();
         await b.insertJobs([j]);
@@ -179,16 +229,23 @@ export function backendSuite(name: string, make: () => Promise<StorageBackend>, 
       test("done keeps the result until it expires; ttl 0 deletes at once", async () => {
         const kept = await claimOne();
         const gone = await claimOne();
-        await b.applyOutcomes(W1, [{ kind: "done", id: kept.id, attempts: 1, resultJson: '{"ok":true}' }], 0.25);
+        const short = await claimOne();
+        const before = Date.now();
+        await b.applyOutcomes(W1, [{ kind: "done", id: kept.id, attempts: 1, resultJson: '{"ok":true}' }], 3600);
         await b.applyOutcomes(W1, [{ kind: "done", id: gone.id, attempts: 1, resultJson: null }], 0);
         const row = await b.getJob(kept.id);
         expect(row).toMatchObject({ status: "done", result: { ok: true }, workerId: W1 });
-        expect(row!.expiresAt!.getTime()).toBeGreaterThan(Date.now() - 5);
+        // Expiry is now + ttl (1 s of slack for a clock read on the other side of a socket).
+        expect(row!.expiresAt!.getTime()).toBeGreaterThan(before + 3_599_000);
         expect(await b.getJob(gone.id)).toBeNull();
         expect(await b.deleteExpiredJobs()).toBe(0);
-        await Bun.sleep(300);
+        // A short ttl expires: the sweep takes that row and leaves the unexpired one.
+        await b.applyOutcomes(W1, [{ kind: "done", id: short.id, attempts: 1, resultJson: null }], 0.2);
+        expect((await b.getJob(short.id))!.status).toBe("done");
+        await Bun.sleep(250);
         expect(await b.deleteExpiredJobs()).toBe(1);
-        expect(await b.getJob(kept.id)).toBeNull();
+        expect(await b.getJob(short.id)).toBeNull();
+        expect((await b.getJob(kept.id))!.status).toBe("done");
       });
 
       test("outcomes only apply to rows still owned by the worker at the same attempt", async () => {
@@ -200,6 +257,37 @@ export function backendSuite(name: string, make: () => Promise<StorageBackend>, 
         await b.applyOutcomes(W1, [{ kind: "done", id: Bun.randomUUIDv7(), attempts: 1, resultJson: null }], 60);
         expect(await b.getJob(j.id)).toMatchObject({ status: "processing", workerId: W1, attempts: 1 });
         expect(await b.countDeadLetters({})).toBe(0);
+      });
+
+      test("a stale worker's late outcomes never touch the job once another worker or attempt holds it", async () => {
+        // W1 claims (attempt 1) and goes silent; its job is rescued and W2 claims it (attempt 2).
+        const j = await claimOne(W1);
+        await b.markWorkerStopped(W1);
+        expect(await b.rescueStaleWorkers(3600)).toEqual({ workers: 0, jobs: 1 });
+        const [second] = await b.claimJobs(W2, null, 1);
+        expect(second).toMatchObject({ id: j.id, attempts: 2 });
+        const late = (workerId: string, attempts: number) =>
+          Promise.all([
+            b.applyOutcomes(workerId, [{ kind: "done", id: j.id, attempts, resultJson: '{"stale":true}' }], 60),
+            b.applyOutcomes(workerId, [{ kind: "done", id: j.id, attempts, resultJson: null }], 0),
+            b.applyOutcomes(workerId, [{ kind: "retry", id: j.id, attempts, error: "stale retry", delaySeconds: 0 }], 60),
+            b.applyOutcomes(workerId, [{ kind: "dead", id: j.id, attempts, error: "stale death", reason: "timeout", recordAttempts: attempts }], 60),
+          ]);
+        // The old owner reports for its attempt: nothing changes.
+        await late(W1, 1);
+        expect(await b.getJob(j.id)).toMatchObject({ status: "processing", workerId: W2, attempts: 2, result: null, lastError: null });
+
+        // The same worker holds the job again at a later attempt: its report for the earlier one is stale too.
+        expect(await b.nackJobs(W2, [j.id])).toBe(1);
+        const [third] = await b.claimJobs(W2, null, 1);
+        expect(third).toMatchObject({ id: j.id, attempts: 3 });
+        await late(W2, 2);
+        expect(await b.getJob(j.id)).toMatchObject({ status: "processing", workerId: W2, attempts: 3, result: null, lastError: null });
+        expect(await b.countDeadLetters({})).toBe(0);
+
+        // The current holder's outcome applies.
+        await b.applyOutcomes(W2, [{ kind: "done", id: j.id, attempts: 3, resultJson: '{"ok":1}' }], 60);
+        expect(await b.getJob(j.id)).toMatchObject({ status: "done", workerId: W2, attempts: 3, result: { ok: 1 } });
       });
 
       test("retry requeues with last_error; a delay schedules it, no delay puts it back at its place", async () => {
@@ -268,6 +356,8 @@ export function backendSuite(name: string, make: () => Promise<StorageBackend>, 
     });
 
     describe("requeue next to a queued twin (like Postgres: the requeued job gives up its dedup claim)", () => {
+      beforeEach(registerBoth);
+
       const kinds = {
         unique: { make: () => job({ uniqueJob: true, argsHash: "same" }), holds: (r: JobRecord) => r.uniqueJob, released: { uniqueJob: false } },
         dedup: { make: () => job({ dedupKey: "same-key" }), holds: (r: JobRecord) => r.dedupKey === "same-key", released: { dedupKey: null } },
@@ -285,14 +375,14 @@ export function backendSuite(name: string, make: () => Promise<StorageBackend>, 
           expect(await b.rescueStaleWorkers(3600)).toEqual({ workers: 0, jobs: ids.length });
         },
         "worker takeover": async () => {
-          expect(await b.registerWorker(worker(W2, 100))).toBe(W1);
+          expect(await b.registerWorker(worker(W2, 100), 0)).toBe(W1);
         },
       };
 
       for (const [kindName, kind] of Object.entries(kinds)) {
         for (const [how, requeue] of Object.entries(requeues)) {
           test(`${how} of a ${kindName} job whose twin is queued requeues it without the claim; the twin keeps it`, async () => {
-            await b.registerWorker(worker(W1, 100));
+            await b.registerWorker(worker(W1, 100), 0);
             const original = kind.make();
             await b.insertJobs([original]);
             expect((await b.claimJobs(W1, null, 10)).map((j) => j.id)).toEqual([original.id]);
@@ -310,7 +400,7 @@ export function backendSuite(name: string, make: () => Promise<StorageBackend>, 
         }
 
         test(`of ${kindName} jobs requeued together under one key, only the lowest id keeps the claim`, async () => {
-          await b.registerWorker(worker(W1, 100));
+          await b.registerWorker(worker(W1, 100), 0);
           const first = kind.make();
           await b.insertJobs([first]);
           await b.claimJobs(W1, null, 10);
@@ -342,6 +432,8 @@ export function backendSuite(name: string, make: () => Promise<StorageBackend>, 
     });
 
     describe("jobs", () => {
+      beforeEach(registerBoth);
+
       test("list is newest first with filters, limit and offset", async () => {
         const first = job({ queue: "a" });
         await b.insertJobs([first]);
@@ -419,9 +511,9 @@ export function backendSuite(name: string, make: () => Promise<StorageBackend>, 
 
     describe("workers", () => {
       test("register, heartbeat, stop and list", async () => {
-        expect(await b.registerWorker(worker(W1, 100))).toBe(W1);
+        expect(await b.registerWorker(worker(W1, 100), 0)).toBe(W1);
         await Bun.sleep(2);
-        expect(await b.registerWorker(worker(W2, 200))).toBe(W2);
+        expect(await b.registerWorker(worker(W2, 200), 0)).toBe(W2);
         await b.heartbeat(W1, { running: 3 });
         await b.heartbeat(W2);
         await b.markWorkerStopped(W2);
@@ -433,13 +525,24 @@ export function backendSuite(name: string, make: () => Promise<StorageBackend>, 
         expect(list[0]!.startedAt).toBeInstanceOf(Date);
       });
 
+      test("a live worker with the same hostname and pid is never taken over", async () => {
+        await b.registerWorker(worker(W1, 100), 300);
+        const j = job();
+        await b.insertJobs([j]);
+        await b.claimJobs(W1, null, 1);
+        expect(await b.registerWorker(worker(W2, 100), 300)).toBeNull();
+        expect(await b.getJob(j.id)).toMatchObject({ status: "processing", workerId: W1, attempts: 1 });
+        expect(await b.registerWorker(worker(W2, 100, "host-a#2"), 300)).toBe(W2);
+        expect((await b.listWorkers()).map((w) => w.id).sort()).toEqual([W1, W2]);
+      });
+
       test("a restart with the same hostname and pid takes over the old id and requeues its jobs", async () => {
-        await b.registerWorker(worker(W1, 100));
+        await b.registerWorker(worker(W1, 100), 0);
         const j = job();
         await b.insertJobs([j]);
         await b.claimJobs(W1, null, 1);
         await b.markWorkerStopped(W1);
-        expect(await b.registerWorker(worker(W2, 100))).toBe(W1);
+        expect(await b.registerWorker(worker(W2, 100), 0)).toBe(W1);
         expect(await b.getJob(j.id)).toMatchObject({ status: "queued", workerId: null, attempts: 1 });
         const list = await b.listWorkers();
         expect(list).toHaveLength(1);
@@ -447,8 +550,8 @@ export function backendSuite(name: string, make: () => Promise<StorageBackend>, 
       });
 
       test("rescue stops silent workers and requeues their jobs, stopped workers' jobs and old ownerless jobs", async () => {
-        await b.registerWorker(worker(W1, 100));
-        await b.registerWorker(worker(W2, 200));
+        await b.registerWorker(worker(W1, 100), 0);
+        await b.registerWorker(worker(W2, 200), 0);
         const [a, c] = [job(), job()];
         await b.insertJobs([a, c]);
         await b.claimJobs(W1, null, 1);
@@ -471,6 +574,8 @@ export function backendSuite(name: string, make: () => Promise<StorageBackend>, 
     });
 
     describe("dead letters", () => {
+      beforeEach(registerBoth);
+
       async function kill(overrides: Partial<NewJob> = {}, reason: "timeout" | "max_retries_exceeded" = "max_retries_exceeded") {
         const j = job(overrides);
         await b.insertJobs([j]);
@@ -497,7 +602,7 @@ export function backendSuite(name: string, make: () => Promise<StorageBackend>, 
         expect((await b.getDeadLetter(dead.id))!.resurrectionCount).toBe(2);
 
         expect(await b.replayDeadLetter(Bun.randomUUIDv7(), Bun.randomUUIDv7(), {})).toBeNull();
-        await eventually(() => expect([...heard].sort()).toEqual(["other", "q"]));
+        await expectHeard(heard, ["other", "q"]);
         await stop();
       });
 
@@ -594,7 +699,7 @@ export function backendSuite(name: string, make: () => Promise<StorageBackend>, 
         await b.setScheduleStatus("tick", "paused");
         expect(await b.fireSchedule("tick", t2, new Date(t2.getTime() + 60_000), job())).toBe(false);
         expect(await b.fireSchedule("missing", t2, t2, job())).toBe(false);
-        await eventually(() => expect(heard).toEqual(["cron"]));
+        await expectHeard(heard, ["cron"]);
         await stop();
       });
 
@@ -613,8 +718,14 @@ export function backendSuite(name: string, make: () => Promise<StorageBackend>, 
     test("leader lock admits one caller at a time", async () => {
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
-      const first = b.withLeaderLock("maintenance", () => gate);
-      await Bun.sleep(5);
+      let entered!: () => void;
+      const holding = new Promise<void>((r) => (entered = r));
+      const first = b.withLeaderLock("maintenance", () => {
+        entered();
+        return gate;
+      });
+      // Taking the lock is a round trip on Postgres: wait until the first caller holds it.
+      await holding;
       expect(await b.withLeaderLock("maintenance", async () => {})).toBe(false);
       expect(await b.withLeaderLock("scheduler", async () => {})).toBe(true);
       release();
@@ -625,7 +736,7 @@ export function backendSuite(name: string, make: () => Promise<StorageBackend>, 
     });
 
     test("reset empties jobs, dead letters, schedules and workers", async () => {
-      await b.registerWorker(worker(W1, 1));
+      await b.registerWorker(worker(W1, 1), 0);
       await b.insertJobs([job(), job()]);
       const [c] = await b.claimJobs(W1, null, 1);
       await b.applyOutcomes(W1, [{ kind: "dead", id: c!.id, attempts: 1, error: "x", reason: "timeout", recordAttempts: 1 }], 60);
@@ -635,7 +746,8 @@ export function backendSuite(name: string, make: () => Promise<StorageBackend>, 
       expect(await b.listWorkers()).toEqual([]);
       expect(await b.listSchedules()).toEqual([]);
       expect(await b.countDeadLetters({})).toBe(0);
-      // Still usable afterwards.
+      // Still usable afterwards (workers register again, as a running worker would on restart).
+      await b.registerWorker(worker(W1, 1), 0);
       await b.insertJobs([job()]);
       expect(await b.claimJobs(W1, null, 5)).toHaveLength(1);
     });
