@@ -6,6 +6,7 @@
  * scenario except the long opt-in measurements (`horizon`: throughput while the MVCC horizon is
  * pinned, `--seconds` long; `rescue`: kill -9 to rescued re-run, `--jobs` samples), which run
  * only when named: `bun run bench --scenario horizon --runs 1`.
+ * `bun run bench --compare [--jobs N] [--pairs 3] [--scenario name] [--sustained]`: see bench/compare/run.ts.
  */
 import { parseArgs } from "node:util";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -14,6 +15,12 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { startTestPostgres, TestPostgresError } from "../test/helpers/embedded-pg.ts";
 import { OPT_IN, SCENARIOS, type Measurement, type ScenarioParams } from "./scenarios.ts";
+
+// `bun run bench --compare ...`: ours against graphile-worker and pg-boss (bench/compare/run.ts).
+if (Bun.argv.includes("--compare")) {
+  const { main } = await import("./compare/run.ts");
+  process.exit(await main(Bun.argv.slice(2)));
+}
 
 const { values, positionals } = parseArgs({
   args: Bun.argv.slice(2),
