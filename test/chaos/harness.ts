@@ -39,6 +39,13 @@ export function maxDuplicatesPerKill(s: ChaosWorkerSettings): number {
   return s.concurrency + s.prefetch + backlogLimit - 1;
 }
 
+const live = new Set<Subprocess>();
+
+/** SIGKILL every chaos worker still running: a failed test must not leave workers behind (afterEach). */
+export function killStrayWorkers(): void {
+  for (const proc of live) proc.kill("SIGKILL");
+}
+
 export function spawnWorker(url: string, env: Record<string, string> = {}): ChaosWorker {
   const defaults = {
     CHAOS_CONCURRENCY: String(CHAOS_WORKER.concurrency),
@@ -52,6 +59,8 @@ export function spawnWorker(url: string, env: Record<string, string> = {}): Chao
     stdout: "pipe",
     stderr: "pipe",
   });
+  live.add(proc);
+  void proc.exited.then(() => live.delete(proc));
   const ready = (async () => {
     const reader = proc.stdout.getReader();
     let text = "";

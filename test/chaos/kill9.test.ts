@@ -4,10 +4,12 @@
  * decided; none lost, none left processing; duplicates only from crash windows, and no more than
  * the killed workers can have held (harness.ts: maxDuplicatesPerKill).
  */
-import { expect, test } from "bun:test";
+import { afterEach, expect, test } from "bun:test";
 import { Soniq } from "../../src/index.ts";
 import { freshDatabase } from "../helpers/db.ts";
-import { CHAOS_WORKER, createRunsTable, maxDuplicatesPerKill, spawnWorker, verdict, waitUntilDrained, type ChaosWorker } from "./harness.ts";
+import { CHAOS_WORKER, createRunsTable, killStrayWorkers, maxDuplicatesPerKill, spawnWorker, verdict, waitUntilDrained, type ChaosWorker } from "./harness.ts";
+
+afterEach(killStrayWorkers);
 
 const JOBS = Number(process.env.SONIQ_CHAOS_JOBS ?? 10_000);
 

@@ -3,10 +3,12 @@
  * more, and never before the killed worker's heartbeat went stale. How fast the rescue comes is a
  * measurement, not a test: `bun run bench rescue` (bench/scenarios.ts).
  */
-import { expect, test } from "bun:test";
+import { afterEach, expect, test } from "bun:test";
 import { Soniq } from "../../src/index.ts";
 import { freshDatabase, waitFor } from "../helpers/db.ts";
-import { createRunsTable, spawnWorker } from "./harness.ts";
+import { createRunsTable, killStrayWorkers, spawnWorker } from "./harness.ts";
+
+afterEach(killStrayWorkers);
 
 test("a killed worker's job runs again on another worker, and not before its heartbeat went stale", async () => {
   const heartbeatTimeout = 2;

@@ -4,11 +4,13 @@
  * completing during the pin and every offered job is done. How much throughput the pin costs is
  * a measurement, not a test: `bun run bench horizon` (bench/scenarios.ts).
  */
-import { expect, test } from "bun:test";
+import { afterEach, expect, test } from "bun:test";
 import postgres from "postgres";
 import { Soniq } from "../../src/index.ts";
 import { freshDatabase, waitFor } from "../helpers/db.ts";
-import { createRunsTable, spawnWorker } from "./harness.ts";
+import { createRunsTable, killStrayWorkers, spawnWorker } from "./harness.ts";
+
+afterEach(killStrayWorkers);
 
 test("SIGTERM under heavy load: graceful drain, clean exit, nothing lost or run twice", async () => {
   const url = await freshDatabase();
