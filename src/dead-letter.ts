@@ -1,5 +1,6 @@
 import type { DeadLetterFilter, DeadLetterRecord, DeadLetterStats, ReplayOptions, StorageBackend } from "./backends/types.ts";
 import { checkInt } from "./core/job.ts";
+import { ErrorCodes, SoniqError, show } from "./errors.ts";
 
 /**
  * `app.deadLetter`: jobs that failed for good. Replay works by task name, so it needs no
@@ -47,6 +48,14 @@ export class DeadLetterService {
   /** Delete every row matching the filter (all rows when empty). Returns how many. */
   async purge(filter: DeadLetterFilter = {}): Promise<number> {
     return (await this.backend()).purgeDeadLetters(filter);
+  }
+
+  /** Delete rows moved to the dead-letter queue more than `days` days ago (default 30). Returns how many. */
+  async cleanup(days = 30): Promise<number> {
+    if (typeof days !== "number" || !Number.isFinite(days) || days < 0) {
+      throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `cleanup(days): days must be a number >= 0, got ${show(days)}`, { days });
+    }
+    return (await this.backend()).purgeDeadLetters({ before: new Date(Date.now() - days * 86_400_000) });
   }
 
   async stats(): Promise<DeadLetterStats> {

@@ -3,9 +3,10 @@ import { hostname } from "node:os";
 import { basename } from "node:path";
 import type postgres from "postgres";
 import { PostgresBackend } from "./backends/postgres/index.ts";
-import { createBackend } from "./backends/resolve.ts";
+import { createBackend, DEFAULT_SQLITE_PATH } from "./backends/resolve.ts";
 import type { JobRecord, JobStatus, ListJobsFilter, NewJob, QueueBreakdown, QueueStats, StorageBackend, WorkerRecord } from "./backends/types.ts";
 import { computeArgsHash } from "./core/hashing.ts";
+import { describeSchema, listTaskRegistry, registerTaskNames, type TaskRegistryEntry } from "./task-registry.ts";
 import {
   callerFile,
   checkAgainst,
@@ -15,6 +16,7 @@ import {
   isTaskRef,
   JobDefinition,
   resolveJobOptions,
+  routeQueue,
   validateTaskName,
   type JobArgs,
   type JobContext,
@@ -34,8 +36,12 @@ import { Worker, type WorkerOptions, type WorkerSummary } from "./worker/worker.
 import { Scheduler, type PeriodicOptions, type RunSchedulerOptions, type SchedulerSummary } from "./scheduler/scheduler.ts";
 
 export interface SoniqOptions extends SettingsInput {
-  /** A ready backend instance (tests, custom storage); otherwise chosen from `databaseUrl`. */
-  backend?: StorageBackend;
+  /**
+   * A ready backend instance (tests, custom storage), or the kind of backend: `"memory"`,
+   * `"sqlite"` (at `databaseUrl` when it names a SQLite file, else `./soniq.db`) or `"postgres"`
+   * (at `databaseUrl`, else `postgres://postgres@localhost/soniq`). Omitted: chosen from `databaseUrl`.
+   */
+  backend?: StorageBackend | BackendKind;
   /** Where structured log lines go (default: stderr). */
   logSink?: LogSink;
   /** Metrics sinks; see docs/observability.md. */
@@ -76,8 +82,24 @@ export interface JobStatusInfo {
   updatedAt: Date;
 }
 
+export type BackendKind = "memory" | "sqlite" | "postgres";
+
 type AnyTarget = JobHandle<any, any> | TaskRef<any> | string;
-type ArgsOf<T> = T extends JobHandle<infer A, any> ? A : T extends TaskRef<infer A> ? A : JobArgs;
+/**
+ * Args as they can be enqueued: JSON values. A `Date` (and a `Map`, `Set` or `RegExp`) would reach
+ * the handler as a string or `{}`, so a field typed with one accepts nothing (`never`): pass an
+ * ISO string or a number and convert in the handler. Enqueue refuses them at run time too.
+ */
+export type EnqueueableArgs<A> = A extends Date | Map<any, any> | Set<any> | RegExp
+  ? never
+  : A extends (...args: any[]) => any
+    ? A
+    : A extends readonly (infer U)[]
+      ? EnqueueableArgs<U>[]
+      : A extends object
+        ? { [K in keyof A]: EnqueueableArgs<A[K]> }
+        : A;
+type ArgsOf<T> = T extends JobHandle<infer A, any> ? EnqueueableArgs<A> : T extends TaskRef<infer A> ? EnqueueableArgs<A> : JobArgs;
 /** Args may be omitted when every field is optional. */
 type ArgsParam<A> = {} extends A ? [args?: A, options?: EnqueueOptions] : [args: A, options?: EnqueueOptions];
 
@@ -110,11 +132,15 @@ export class Soniq {
 
   constructor(options: SoniqOptions = {}) {
     const { backend, logSink, metrics, ...settingsInput } = options;
+    if (typeof backend === "string") settingsInput.databaseUrl = backendUrl(backend, settingsInput.databaseUrl);
+    else if (backend !== undefined && !isStorageBackend(backend)) {
+      throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `backend must be "memory", "sqlite", "postgres" or a StorageBackend instance, got ${show(backend)}`);
+    }
     this.settings = Object.freeze(resolveSettings(settingsInput));
     this.logger = createLogger(this.settings.logLevel, logSink);
     this.hooks = new Hooks(this.logger);
     if (metrics) this.hooks.metrics.push(...(Array.isArray(metrics) ? metrics : [metrics]));
-    this._backend = backend;
+    this._backend = typeof backend === "string" ? undefined : backend;
     this.deadLetter = new DeadLetterService(() => this.ready());
     this.producerId =
       this.settings.producerId === "auto" ? `${hostname()}:${process.pid}:${basename(process.argv[1] ?? process.argv0)}` : this.settings.producerId;
@@ -183,7 +209,7 @@ export class Soniq {
   job(optionsOrHandler: JobOptions | JobHandler<any, unknown>, maybeHandler?: JobHandler<any, unknown>): JobHandle<any, any> {
     const [options, handler] = typeof optionsOrHandler === "function" ? [{}, optionsOrHandler] : [optionsOrHandler ?? {}, maybeHandler];
     if (typeof handler !== "function") throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, "app.job(options, handler): handler must be a function");
-    const resolved = resolveJobOptions(options as JobOptions, handler, this.settings.taskNamePattern, callerFile());
+    const resolved = resolveJobOptions(options as JobOptions, handler, { pattern: this.settings.taskNamePattern, routeMap: this.settings.routeMap }, callerFile());
     const definition = new JobDefinition(resolved, handler);
     if (this.registry.has(resolved.name)) this.logger.warn("job registered twice; the last registration wins", { job: resolved.name });
     this.registry.set(resolved.name, definition);
@@ -316,7 +342,8 @@ export class Soniq {
 
     const priority = options.priority ?? definition?.options.priority ?? 100;
     checkInt("priority", priority, 1, 1000);
-    const queue = checkQueueName(options.queue ?? refQueue ?? definition?.options.queue ?? "default");
+    // A registered job's queue already went through routeMap (at registration, unless the job names one).
+    const queue = checkQueueName(options.queue ?? refQueue ?? definition?.options.queue ?? routeQueue(name, this.settings.routeMap) ?? "default");
     const dedupKey = options.dedupKey ?? null;
     if (dedupKey !== null && (typeof dedupKey !== "string" || dedupKey.length === 0 || !isStorableText(dedupKey))) {
       throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, "dedupKey must be a non-empty string", { dedupKey });
@@ -332,7 +359,7 @@ export class Soniq {
       id: Bun.randomUUIDv7(),
       jobName: name,
       argsJson,
-      argsHash: unique ? computeArgsHash(JSON.parse(argsJson) as JobArgs) : null, // hash what is stored
+      argsHash: unique ? computeArgsHash(args as JobArgs) : null, // the args as given: -0 and 1e-7 hash as Python writes them
       maxAttempts: definition ? definition.maxAttempts : this.settings.maxRetries + 1,
       queue,
       priority,
@@ -429,6 +456,31 @@ export class Soniq {
     return (await this.ready()).listWorkers();
   }
 
+  // ---- task registry ----
+
+  /** The id this app's rows in `soniq_task_registry` carry when no worker id is given. */
+  private readonly registryId = crypto.randomUUID();
+
+  /**
+   * Record this app's registered task names in `soniq_task_registry` (one row per task and
+   * worker, `last_seen_at` = now; observability only, enqueue never reads it). Idempotent: a
+   * second call refreshes `last_seen_at`. Workers call it when they start; `soniq tasks-check`
+   * and the dashboard's drift view read the table. Returns how many names were recorded.
+   */
+  async registerTasks(options: { workerId?: string } = {}): Promise<number> {
+    const workerId = options.workerId ?? this.registryId;
+    if (typeof workerId !== "string" || workerId.length === 0 || !isStorableText(workerId)) {
+      throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, "registerTasks: workerId must be a non-empty string", { workerId });
+    }
+    const tasks = [...this.registry.values()].map((d) => ({ taskName: d.name, argsModelRepr: describeSchema(d.options.schema) }));
+    return registerTaskNames(await this.ready(), tasks, workerId);
+  }
+
+  /** Every row of `soniq_task_registry` (any worker, any service sharing the database). */
+  async listTaskRegistry(): Promise<TaskRegistryEntry[]> {
+    return listTaskRegistry(await this.ready());
+  }
+
   // ---- workers ----
 
   /** Build a worker without starting it; `await worker.run()`, `await worker.stop()`. */
@@ -445,11 +497,13 @@ export class Soniq {
         );
       }
     }
-    if (!options.runOnce && (this._scheduler?.periodicNames.length ?? 0) > 0 && !this.warnedPeriodic) {
+    if (!options.runOnce && (this._scheduler?.periodicNames.length ?? 0) > 0 && !this.warnedPeriodic && !this.settings.schedulerSuppressWarning) {
       this.warnedPeriodic = true;
-      this.logger.warn("periodic jobs are registered, but workers do not fire them: run `soniq scheduler` (or app.runScheduler()) once per deployment", {
-        periodic: this._scheduler!.periodicNames.length,
-      });
+      this.logger.warn(
+        "periodic jobs are registered, but workers do not fire them: run `soniq scheduler` (or app.runScheduler()) once per deployment " +
+          "(SONIQ_SCHEDULER_SUPPRESS_WARNING=1 silences this)",
+        { periodic: this._scheduler!.periodicNames.length },
+      );
     }
     // Every worker of this app, however it was made, is stopped (and awaited) by close().
     const lifecycle = { started: (w: Worker) => this.workers.add(w), ended: (w: Worker) => this.workers.delete(w) };
@@ -493,6 +547,53 @@ export class Soniq {
   buildJobRow(name: string, args: unknown, options: { queue?: string; priority?: number }): NewJob {
     return this.buildJob(name, args, { queue: options.queue, priority: options.priority }, "scheduler");
   }
+}
+
+/** Python's default database URL, used by `backend: "postgres"` when no Postgres URL is given. */
+const DEFAULT_POSTGRES_URL = "postgres://postgres@localhost/soniq";
+
+function urlKind(url: string): BackendKind | undefined {
+  const u = url.trim();
+  if (/^postgres(ql)?:\/\//i.test(u)) return "postgres";
+  if (u === "memory:" || u === "memory://") return "memory";
+  if (u.startsWith("sqlite:") || /\.(db|sqlite3?)$/i.test(u)) return "sqlite";
+  return undefined;
+}
+
+/**
+ * The database URL a `backend` kind stands for. A `databaseUrl` option of another kind is a
+ * mistake (refused); SONIQ_DATABASE_URL is used when it is of the same kind, else ignored (the
+ * code's explicit `backend` wins over the environment).
+ */
+function backendUrl(kind: string, optionUrl: string | undefined, env: Record<string, string | undefined> = process.env): string {
+  if (kind !== "memory" && kind !== "sqlite" && kind !== "postgres") {
+    throw new SoniqError(ErrorCodes.INVALID_SETTING, `unknown backend ${JSON.stringify(kind)}: use "postgres", "sqlite" or "memory" (or a StorageBackend instance)`, {
+      setting: "backend",
+      value: kind,
+    });
+  }
+  if (optionUrl !== undefined) {
+    if (urlKind(optionUrl) !== kind) {
+      throw new SoniqError(ErrorCodes.INVALID_SETTING, `backend "${kind}" and databaseUrl disagree: the URL is not a ${kind} URL (drop one of them)`, {
+        setting: "backend",
+        value: kind,
+      });
+    }
+    return optionUrl;
+  }
+  const envUrl = env.SONIQ_DATABASE_URL;
+  if (envUrl && urlKind(envUrl) === kind) return envUrl;
+  return kind === "memory" ? "memory:" : kind === "sqlite" ? DEFAULT_SQLITE_PATH : DEFAULT_POSTGRES_URL;
+}
+
+function isStorageBackend(value: unknown): value is StorageBackend {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as StorageBackend).kind === "string" &&
+    typeof (value as StorageBackend).insertJobs === "function" &&
+    typeof (value as StorageBackend).claimJobs === "function"
+  );
 }
 
 /** The run times every backend stores faithfully: years 1 to 9999, as in Python's datetime. */

@@ -3,7 +3,7 @@
  * command; adding one is an import plus one entry in `subCommands` below.
  *
  * citty parses flags and renders help; `runCli` wraps it to get strict flag checking and
- * the exit codes documented in docs/cli.md (0 ok, 1 failure, 2 usage error, 130 forced stop).
+ * the exit codes documented in docs/cli.md (0 ok, 1 failure or no command, 2 usage error, 130 forced stop).
  */
 import { type ArgsDef, type CommandDef, defineCommand, parseArgs, renderUsage, runCommand, type SubCommandsDef } from "citty";
 import { isSoniqError } from "../errors.ts";
@@ -11,12 +11,14 @@ import { VERSION } from "../version.ts";
 import { errorMessage } from "./app.ts";
 import { dashboard } from "./commands/dashboard.ts";
 import { deadLetter, variadicCommands } from "./commands/dead-letter.ts";
+import { inspect } from "./commands/inspect.ts";
 import { jobs } from "./commands/jobs.ts";
 import { migrateStatus } from "./commands/migrate-status.ts";
 import { scheduler } from "./commands/scheduler.ts";
 import { schedules } from "./commands/schedules.ts";
 import { setup } from "./commands/setup.ts";
 import { status } from "./commands/status.ts";
+import { tasksCheck } from "./commands/tasks-check.ts";
 import { version } from "./commands/version.ts";
 import { worker } from "./commands/worker.ts";
 import { CliError, ExitCode, UsageError } from "./exit.ts";
@@ -27,7 +29,9 @@ export const subCommands: SubCommandsDef = {
   setup,
   worker,
   status,
+  inspect,
   "migrate-status": migrateStatus,
+  "tasks-check": tasksCheck,
   jobs,
   "dead-letter": deadLetter,
   dashboard,
@@ -159,6 +163,8 @@ export async function runCli(argv: string[]): Promise<number> {
           return ExitCode.OK;
         }
         note(await usageText(cmd));
+        // `soniq` alone asks for help rather than misusing a command: exit 1, as Python's CLI.
+        if (cmd === main && argv.length === 0) return ExitCode.FAILURE;
         throw new UsageError(`missing command: one of ${Object.keys((await resolveValue(cmd.subCommands)) ?? {}).join(", ")}`, path.join(" "));
       }
       if (cmd === main && i === 0 && (token === "--version" || token === "-v") && argv.length === 1) {

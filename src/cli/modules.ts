@@ -74,6 +74,40 @@ export async function importModules(specs: readonly string[], cwd: string = proc
   return loaded;
 }
 
+/**
+ * Add the modules the exported instances declare with the `jobsModules` option (or
+ * SONIQ_JOBS_MODULES), resolved from `cwd` like the command line's: an app module can list its
+ * job modules once, and `--jobs-modules ./app.ts` loads them all. Already imported files are
+ * skipped; it repeats until no instance declares a module not yet imported.
+ */
+export async function withDeclaredModules(loaded: readonly LoadedModule[], cwd: string = process.cwd()): Promise<LoadedModule[]> {
+  const all = [...loaded];
+  const seen = new Set(all.map((m) => m.path));
+  for (let round = 0; round < 10; round++) {
+    const wanted: string[] = [];
+    for (const { app } of findInstances(all)) {
+      for (const spec of app.settings.jobsModules) {
+        let path: string;
+        try {
+          path = resolveModule(spec, cwd);
+        } catch {
+          wanted.push(spec); // importModules reports it with the others
+          continue;
+        }
+        if (!seen.has(path) && !wanted.includes(spec)) wanted.push(spec);
+      }
+    }
+    if (wanted.length === 0) break;
+    const more = await importModules(wanted, cwd);
+    for (const mod of more) {
+      if (seen.has(mod.path)) continue;
+      seen.add(mod.path);
+      all.push(mod);
+    }
+  }
+  return all;
+}
+
 export interface FoundInstance {
   app: Soniq;
   /** Where it was found, e.g. `./jobs.ts (export app)`. */

@@ -3,6 +3,7 @@ import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import { Value } from "@sinclair/typebox/value";
 import { basename, dirname, extname } from "node:path";
 import { ErrorCodes, SoniqError, show } from "../errors.ts";
+import { DEFAULT_TASK_NAME_PATTERN } from "../settings.ts";
 import type { RetryOptions } from "./retry.ts";
 import { isStorableText } from "./text.ts";
 
@@ -88,14 +89,30 @@ export function isTaskRef(x: unknown): x is TaskRef<any> {
   return typeof x === "object" && x !== null && (x as Record<symbol, unknown>)[REF_BRAND] === true;
 }
 
+const fullMatchers = new Map<string, RegExp>();
+
+/**
+ * The task-name pattern as a whole-string matcher: `[a-z]+` accepts "abc" but not "Bad Name!x",
+ * as Python's `re.fullmatch` (a pattern is never merely searched for inside the name).
+ */
+export function taskNameMatcher(pattern: string): RegExp {
+  let re = fullMatchers.get(pattern);
+  if (!re) {
+    re = new RegExp(`^(?:${pattern})$`);
+    if (fullMatchers.size >= 64) fullMatchers.clear();
+    fullMatchers.set(pattern, re);
+  }
+  return re;
+}
+
 export function validateTaskName(name: unknown, pattern: string): string {
   if (typeof name !== "string") {
     throw new SoniqError(ErrorCodes.INVALID_TASK_NAME, `task name must be a string, got ${typeof name}`, { receivedType: typeof name });
   }
-  if (!new RegExp(pattern).test(name) || name.length === 0 || !isStorableText(name)) {
+  if (name.length === 0 || !isStorableText(name) || !taskNameMatcher(pattern).test(name)) {
     throw new SoniqError(
       ErrorCodes.INVALID_TASK_NAME,
-      `invalid task name "${name}": must match ${pattern} (dotted lowercase, e.g. "billing.invoices.send_v2")`,
+      `invalid task name "${name}": must match ${pattern} as a whole (dotted lowercase, e.g. "billing.invoices.send_v2")`,
       { name, pattern },
     );
   }
@@ -106,7 +123,7 @@ export function validateTaskName(name: unknown, pattern: string): string {
 export function taskRef<S extends TSchema>(name: string, schema: S, options?: { defaultQueue?: string; pattern?: string }): TaskRef<Static<S>>;
 export function taskRef<A extends JobArgs = JobArgs>(name: string, schema?: undefined, options?: { defaultQueue?: string; pattern?: string }): TaskRef<A>;
 export function taskRef(name: string, schema?: TSchema, options: { defaultQueue?: string; pattern?: string } = {}): TaskRef<any> {
-  validateTaskName(name, options.pattern ?? process.env.SONIQ_TASK_NAME_PATTERN ?? "^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$");
+  validateTaskName(name, options.pattern || process.env.SONIQ_TASK_NAME_PATTERN || DEFAULT_TASK_NAME_PATTERN);
   const make = (defaultQueue: string | undefined): TaskRef<any> =>
     Object.freeze({
       [REF_BRAND]: true as const,
@@ -168,17 +185,25 @@ function schemaProblems(checker: TypeCheck<TSchema> | undefined, args: unknown):
     .join("; ");
 }
 
-export function resolveJobOptions(options: JobOptions, handler: Function, pattern: string, callerFile: string | undefined): ResolvedJobOptions {
+export interface NamingRules {
+  /** `taskNamePattern`: explicit and derived names must match it as a whole. */
+  pattern: string;
+  /** `routeMap`: task-name prefix -> queue, for jobs that name no queue. */
+  routeMap?: Readonly<Record<string, string>>;
+}
+
+export function resolveJobOptions(options: JobOptions, handler: Function, rules: NamingRules, callerFile: string | undefined): ResolvedJobOptions {
+  const { pattern } = rules;
   const known = new Set(["name", "retries", "maxRetries", "priority", "queue", "unique", "retryDelay", "retryBackoff", "retryMaxDelay", "retryJitter", "timeout", "validate", "argsModel"]);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `unknown job option "${key}"`, { option: key });
   }
-  const name = options.name !== undefined ? validateTaskName(options.name, pattern) : deriveTaskName(handler, callerFile);
+  const name = options.name !== undefined ? validateTaskName(options.name, pattern) : deriveTaskName(handler, callerFile, pattern);
   const retries = options.maxRetries ?? options.retries ?? 3;
   checkInt("retries", retries, 0, 1000);
   const priority = options.priority ?? 100;
   checkInt("priority", priority, 1, 1000);
-  const queue = options.queue ?? "default";
+  const queue = options.queue ?? routeQueue(name, rules.routeMap) ?? "default";
   checkQueueName(queue);
   const retryDelay = options.retryDelay ?? 0;
   const delays = typeof retryDelay === "number" ? [retryDelay] : retryDelay;
@@ -223,16 +248,60 @@ export function checkQueueName(queue: unknown): string {
   return queue;
 }
 
-/** Celery-style default name: `<module>.<function>` (`jobs.sendWelcome` for a handler in jobs.ts). */
-function deriveTaskName(handler: Function, callerFile: string | undefined): string {
+/**
+ * The queue `routeMap` gives a task name: the value of the longest key that is a prefix of the
+ * name (`{ "billing.": "billing" }` routes `billing.invoices.send`). Undefined when none matches.
+ */
+export function routeQueue(name: string, routeMap: Readonly<Record<string, string>> | undefined): string | undefined {
+  if (!routeMap) return undefined;
+  let best: string | undefined;
+  for (const prefix of Object.keys(routeMap)) {
+    if (name.startsWith(prefix) && (best === undefined || prefix.length > best.length)) best = prefix;
+  }
+  return best === undefined ? undefined : routeMap[best];
+}
+
+/**
+ * One name segment in snake_case: `sendWelcome` -> `send_welcome`, `HTTPServer` -> `http_server`,
+ * `send-welcome` -> `send_welcome`, `v2Api` -> `v2_api`.
+ */
+export function snakeCase(segment: string): string {
+  return segment
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1_$2")
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, "_")
+    .replace(/_+/g, "_")
+    .replace(/^_+|_+$/g, "");
+}
+
+/**
+ * Celery-style default name, `<module>.<function>` in snake_case: `sendWelcome` in `jobs.ts` is
+ * `jobs.send_welcome`, in `emailJobs.ts` `email_jobs.send_welcome` (an `index.ts` takes its
+ * folder's name). A derived name must match the task-name pattern like an explicit one, so a
+ * job that could not be enqueued or scheduled by name is refused here, at registration.
+ */
+function deriveTaskName(handler: Function, callerFile: string | undefined, pattern: string): string {
   const fn = handler.name;
   if (!fn || fn === "anonymous" || fn.startsWith("bound ")) {
     throw new SoniqError(ErrorCodes.INVALID_TASK_NAME, "an anonymous handler needs an explicit name: app.job({ name: \"area.job_name\" }, handler)");
   }
-  if (!callerFile) return fn;
-  let mod = basename(callerFile, extname(callerFile));
-  if (mod === "index") mod = basename(dirname(callerFile));
-  return `${mod}.${fn}`;
+  let mod: string | undefined;
+  if (callerFile) {
+    mod = basename(callerFile, extname(callerFile));
+    if (mod === "index") mod = basename(dirname(callerFile));
+  }
+  const parts = [...(mod ? mod.split(".") : []), fn].map(snakeCase);
+  const name = parts.filter(Boolean).join(".");
+  if (!name || !taskNameMatcher(pattern).test(name)) {
+    throw new SoniqError(
+      ErrorCodes.INVALID_TASK_NAME,
+      `the name derived for handler ${fn}${mod ? ` in ${mod}` : ""} ("${name}") does not match the task-name pattern ${pattern}: ` +
+        `give the job an explicit name, app.job({ name: "area.job_name" }, handler)`,
+      { name, pattern, handler: fn },
+    );
+  }
+  return name;
 }
 
 const OWN_DIR = dirname(dirname(import.meta.path));

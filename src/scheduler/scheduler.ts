@@ -23,6 +23,7 @@ import {
   isJobHandle,
   isTaskRef,
   validateTaskName,
+  routeQueue,
   type JobArgs,
   type JobHandle,
   type JobHandler,
@@ -165,7 +166,7 @@ export class Scheduler {
     const args = this.checkArgs(options.args ?? {}, refSchema ?? jobOptions?.schema, name, "scheduler.add");
     const priority = options.priority ?? jobOptions?.priority ?? 100;
     checkInt("priority", priority, 1, 1000);
-    const queue = checkQueueName(options.queue ?? refQueue ?? jobOptions?.queue ?? "default");
+    const queue = checkQueueName(options.queue ?? refQueue ?? jobOptions?.queue ?? routeQueue(name, this.app.settings.routeMap) ?? "default");
     const maxAttempts = options.maxAttempts ?? (jobOptions ? jobOptions.retries + 1 : 3);
     checkInt("maxAttempts", maxAttempts, 1, 1001);
     const backend = await this.backend();

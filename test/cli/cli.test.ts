@@ -52,7 +52,7 @@ describe("usage errors", () => {
     expect((await runCli(["jobs", "show"])).code).toBe(2);
     expect((await runCli(["jobs", "list", "--status", "weird"])).code).toBe(2);
     expect((await runCli(["dead-letter", "replay"])).code).toBe(2);
-    expect((await runCli([])).code).toBe(2);
+    expect((await runCli([])).code).toBe(1); // no command: help on stderr, exit 1 (as Python)
   });
 
   test("--help exits 0 for every command; version prints the version", async () => {

@@ -124,4 +124,20 @@ export async function enqueueTypes(app: Soniq): Promise<void> {
   await app.enqueue(42, {});
   // @ts-expect-error a plain function is not a job handle
   await app.enqueue(async () => {}, {});
+
+  // ---- Dates (Maps, Sets) would reach the handler as strings ({}): a field typed with one takes nothing
+  const remind = app.job({ name: "users.remind" }, async ({ at }: { at: Date; note?: string }) => at.getTime());
+  // @ts-expect-error a Date would arrive as an ISO string
+  await app.enqueue(remind, { at: new Date() });
+  const remindAt = app.job({ name: "users.remind_at" }, async ({ at }: { at: string | Date }) => String(at));
+  await app.enqueue(remindAt, { at: new Date().toISOString() });
+  // @ts-expect-error a Date in a union is refused too
+  await app.enqueue(remindAt, { at: new Date() });
+  const nested = app.job({ name: "users.nested" }, async ({ when }: { when: { at: Date }[] }) => when.length);
+  // @ts-expect-error nested Dates as well, in enqueueMany too
+  await app.enqueueMany(nested, [{ when: [{ at: new Date() }] }]);
+  const tags = app.job({ name: "users.tags" }, async ({ tags }: { tags: Set<string> | string[] }) => tags);
+  await app.enqueue(tags, { tags: ["a"] });
+  // @ts-expect-error a Set would arrive as {}
+  await app.enqueue(tags, { tags: new Set(["a"]) });
 }

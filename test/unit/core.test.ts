@@ -82,9 +82,9 @@ describe("settings", () => {
 
 describe("job registration", () => {
   const app = new Soniq({ databaseUrl: "memory:" });
-  test("names are derived from module and function", () => {
+  test("names are derived from module and function, in snake_case", () => {
     const handle = app.job(async function sendWelcome() {});
-    expect(handle.name).toBe("core.test.sendWelcome");
+    expect(handle.name).toBe("core.test.send_welcome");
   });
   test("explicit names must match the pattern", () => {
     for (const bad of ["Bad", "bad name", ".x", "x.", "1x", "a-b", ""]) {

@@ -11,7 +11,8 @@ import { confirmOrRefuse, refuseWithoutTty } from "../prompt.ts";
 const MAX_ROWS = 1_000_000;
 
 const filterArgs = {
-  "job-name": { type: "string", valueHint: "a,b", description: "only these task names (comma-separated)" },
+  filter: { type: "string", valueHint: "name", description: "only these task names (comma-separated; also --job-name)" },
+  "job-name": { type: "string", valueHint: "a,b", description: "same as --filter" },
   queue: { type: "string", valueHint: "a,b", description: "only these queues (comma-separated)" },
   reason: {
     type: "string",
@@ -32,6 +33,7 @@ const idsArg = {
 } as const;
 
 interface FilterFlags {
+  filter?: unknown;
   "job-name"?: unknown;
   queue?: unknown;
   reason?: unknown;
@@ -40,13 +42,14 @@ interface FilterFlags {
 }
 
 function hasFilter(flags: FilterFlags): boolean {
-  return ["job-name", "queue", "reason", "older-than", "limit"].some((k) => flags[k as keyof FilterFlags] !== undefined);
+  return ["filter", "job-name", "queue", "reason", "older-than", "limit"].some((k) => flags[k as keyof FilterFlags] !== undefined);
 }
 
 export function buildFilter(flags: FilterFlags, defaultLimit: number): DeadLetterFilter {
   const olderThan = intFlag(flags["older-than"], "--older-than", { min: 0, max: 36_500 });
   const filter: DeadLetterFilter = { limit: intFlag(flags.limit, "--limit", { min: 1, max: MAX_ROWS }) ?? defaultLimit };
-  const jobNames = listFlag(flags["job-name"], "--job-name");
+  if (flags.filter !== undefined && flags["job-name"] !== undefined) throw new UsageError("--filter and --job-name are the same option: give one");
+  const jobNames = listFlag(flags.filter, "--filter") ?? listFlag(flags["job-name"], "--job-name");
   const queues = listFlag(flags.queue, "--queue");
   const reasons = listFlag(flags.reason, "--reason");
   if (jobNames) filter.jobNames = jobNames;
@@ -88,7 +91,7 @@ async function bulk(
   const ids = positionalIds(args);
   if (args.all && ids.length) throw new UsageError(`give ids or --all, not both`, command);
   if (!args.all && !ids.length) throw new UsageError(`${verb} needs dead-letter ids or --all`, command);
-  if (!args.all && hasFilter(args)) throw new UsageError(`--job-name, --queue, --reason, --older-than and --limit select rows for --all; with ids they are not used`, command);
+  if (!args.all && hasFilter(args)) throw new UsageError(`--filter (--job-name), --queue, --reason, --older-than and --limit select rows for --all; with ids they are not used`, command);
   const dryRun = Boolean(args["dry-run"]);
   const yes = Boolean(args.yes);
   const filter = args.all ? buildFilter(args, MAX_ROWS) : undefined;
@@ -249,10 +252,34 @@ const exportCmd = defineCommand({
   },
 });
 
-/** `soniq dead-letter list|show|replay|delete|purge|export`. */
+const cleanup = defineCommand({
+  meta: { name: "dead-letter cleanup", description: "Delete dead-letter jobs moved more than --days days ago (default 30)" },
+  args: {
+    days: { type: "string", valueHint: "n", description: "age in days, 0-36500 (default 30)" },
+    ...destructiveArgs,
+    ...dbArgs,
+  },
+  async run({ args }) {
+    const days = intFlag(args.days, "--days", { min: 0, max: 36_500 }) ?? 30;
+    const dryRun = Boolean(args["dry-run"]);
+    const yes = Boolean(args.yes);
+    await withApp(args, async (app) => {
+      if (!dryRun) refuseWithoutTty(yes);
+      const filter: DeadLetterFilter = { before: new Date(Date.now() - days * 86_400_000) };
+      const total = await app.deadLetter.count(filter);
+      if (dryRun) return preview(await app.deadLetter.list({ ...filter, limit: 10 }), total, "delete");
+      if (total === 0) return out(`No dead-letter jobs older than ${plural(days, "day")}.`);
+      await confirmOrRefuse(`Delete ${plural(total, "dead-letter job")} older than ${plural(days, "day")}?`, yes);
+      const n = await app.deadLetter.cleanup(days);
+      out(`Deleted ${plural(n, "dead-letter job")} older than ${plural(days, "day")}`);
+    });
+  },
+});
+
+/** `soniq dead-letter list|show|replay|delete|purge|cleanup|export`. */
 export const deadLetter = defineCommand({
-  meta: { name: "dead-letter", description: "Inspect, replay, delete, purge and export dead-letter jobs" },
-  subCommands: { list, show, replay, delete: del, purge, export: exportCmd },
+  meta: { name: "dead-letter", description: "Inspect, replay, delete, purge, clean up and export dead-letter jobs" },
+  subCommands: { list, show, replay, delete: del, purge, cleanup, export: exportCmd },
 });
 
 /** Commands whose positionals are a list (`replay id1 id2 ...`): extra positionals are allowed. */

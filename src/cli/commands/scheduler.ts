@@ -9,7 +9,7 @@ import type { SchedulerSummary } from "../../scheduler/scheduler.ts";
 import { dbArgs, errorMessage, listFlag, logLevelFlag, redactUrl, sameDatabaseUrl, stringFlag } from "../app.ts";
 import { forceExit, onShutdownSignals } from "../../core/signals.ts";
 import { CliError, ExitCode, UsageError } from "../exit.ts";
-import { collectModules, findInstances, importModules, type FoundInstance } from "../modules.ts";
+import { collectModules, findInstances, importModules, withDeclaredModules, type FoundInstance } from "../modules.ts";
 import { flushOutput, note, out, plural } from "../output.ts";
 
 /** `--check-interval`: seconds, decimals allowed (0.01 to 86400). */
@@ -74,7 +74,7 @@ export const scheduler = defineCommand({
 
     let app: Soniq;
     let source: string;
-    const found = modules.length > 0 ? pickSchedulerInstance(findInstances(await importModules(modules))) : undefined;
+    const found = modules.length > 0 ? pickSchedulerInstance(findInstances(await withDeclaredModules(await importModules(modules)))) : undefined;
     if (found) {
       app = found.app;
       source = found.where.join(", ");

@@ -2,7 +2,10 @@ import { defineCommand } from "citty";
 import type { WorkerRecord } from "../../backends/types.ts";
 import { dbArgs, errorMessage, jsonArg, redactUrl, withApp } from "../app.ts";
 import { CliError } from "../exit.ts";
-import { formatAge, formatTime, out, paint, printJson, printTable, statusCell } from "../output.ts";
+import { formatAge, formatTime, out, paint, printJson, printTable, statusCell, truncate } from "../output.ts";
+
+/** How many jobs `status --jobs` lists. */
+export const RECENT_JOBS = 10;
 
 export interface WorkerView extends WorkerRecord {
   heartbeatAgeSeconds: number;
@@ -20,7 +23,11 @@ export function workerViews(workers: WorkerRecord[], heartbeatTimeout: number, n
 /** `soniq status`: health check, queue counts, per-queue breakdown and workers. */
 export const status = defineCommand({
   meta: { name: "status", description: "Health check, queue statistics and workers" },
-  args: { ...dbArgs, ...jsonArg },
+  args: {
+    jobs: { type: "boolean", description: `also list the ${RECENT_JOBS} most recent jobs` },
+    ...dbArgs,
+    ...jsonArg,
+  },
   async run({ args }) {
     await withApp(args, async (app) => {
       const started = performance.now();
@@ -32,14 +39,19 @@ export const status = defineCommand({
         throw new CliError(`database health check failed: ${errorMessage(error)}`);
       }
       const latencyMs = Math.round((performance.now() - started) * 10) / 10;
-      const [stats, queues, workerRows] = await Promise.all([app.getQueueStats(), app.getQueueBreakdown(), app.listWorkers()]);
+      const [stats, queues, workerRows, recentJobs] = await Promise.all([
+        app.getQueueStats(),
+        app.getQueueBreakdown(),
+        app.listWorkers(),
+        args.jobs ? app.listJobs({ limit: RECENT_JOBS }) : Promise.resolve(undefined),
+      ]);
       const heartbeatTimeout = app.settings.heartbeatTimeout;
       const workers = workerViews(workerRows, heartbeatTimeout);
       const live = workers.filter((w) => w.status !== "stopped");
       const stale = workers.filter((w) => w.stale);
 
       if (args.json) {
-        printJson({ healthy: true, backend: app.backend.kind, latencyMs, heartbeatTimeout, stats, queues, workers });
+        printJson({ healthy: true, backend: app.backend.kind, latencyMs, heartbeatTimeout, stats, queues, workers, ...(recentJobs ? { recentJobs } : {}) });
         return;
       }
       out(`Database: ${redactUrl(app.settings.databaseUrl)} (${app.backend.kind}) ${paint("healthy", "green")} (${latencyMs} ms)`);
@@ -78,6 +90,16 @@ export const status = defineCommand({
             formatTime(w.startedAt),
           ]),
         );
+      }
+      if (recentJobs) {
+        out();
+        out(paint(`Recent jobs (${recentJobs.length})`, "bold"));
+        if (recentJobs.length === 0) out("(no jobs)");
+        else
+          printTable(
+            ["ID", "JOB", "QUEUE", "STATUS", "ATTEMPTS", "CREATED", "LAST_ERROR"],
+            recentJobs.map((j) => [j.id, j.jobName, j.queue, statusCell(j.status), `${j.attempts}/${j.maxAttempts}`, formatTime(j.createdAt), truncate(j.lastError, 40)]),
+          );
       }
     });
   },

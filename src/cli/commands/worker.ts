@@ -3,7 +3,7 @@ import type { WorkerOptions, WorkerSummary } from "../../worker/worker.ts";
 import { dbArgs, errorMessage, intFlag, listFlag, logLevelFlag, redactUrl, sameDatabaseUrl, stringFlag } from "../app.ts";
 import { forceExit, onShutdownSignals } from "../../core/signals.ts";
 import { CliError, ExitCode } from "../exit.ts";
-import { collectModules, findInstances, importModules, NO_MODULES_MESSAGE, pickInstance } from "../modules.ts";
+import { collectModules, findInstances, importModules, NO_MODULES_MESSAGE, pickInstance, withDeclaredModules } from "../modules.ts";
 import { flushOutput, note, out, plural } from "../output.ts";
 
 export function summaryLine(summary: WorkerSummary): string {
@@ -45,7 +45,7 @@ export const worker = defineCommand({
     if (databaseUrl !== undefined) process.env.SONIQ_DATABASE_URL = databaseUrl;
     if (logLevel !== undefined) process.env.SONIQ_LOG_LEVEL = logLevel;
 
-    const instances = findInstances(await importModules(modules));
+    const instances = findInstances(await withDeclaredModules(await importModules(modules)));
     const app = pickInstance(instances, modules);
     const where = instances.find((i) => i.app === app)!.where.join(", ");
     if (databaseUrl !== undefined && !sameDatabaseUrl(databaseUrl, app.settings.databaseUrl)) {
