@@ -465,7 +465,7 @@ export class Soniq {
    * Record this app's registered task names in `soniq_task_registry` (one row per task and
    * worker, `last_seen_at` = now; observability only, enqueue never reads it). Idempotent: a
    * second call refreshes `last_seen_at`. Workers call it when they start; `soniq tasks-check`
-   * and the dashboard's drift view read the table. Returns how many names were recorded.
+   * reads the table. Returns how many names were recorded.
    */
   async registerTasks(options: { workerId?: string } = {}): Promise<number> {
     const workerId = options.workerId ?? this.registryId;

@@ -1,6 +1,6 @@
 /**
  * `soniq_task_registry`: which task names some worker has registered, and when it last said so.
- * Observability only (the dashboard's drift view, `soniq tasks-check`): enqueue never reads it.
+ * Observability only (`soniq tasks-check`, `app.listTaskRegistry()`): enqueue never reads it.
  *
  * Postgres writes the shared table of migration 0001, so Python and Bun workers fill one registry.
  * SQLite keeps the same table in the same file (created on first use), so `soniq tasks-check` sees
