@@ -16,6 +16,8 @@ export const ErrorCodes = {
   INVALID_SCHEDULE: "SONIQ_INVALID_SCHEDULE",
   NOT_FOUND: "SONIQ_NOT_FOUND",
   WORKER_RUNNING: "SONIQ_WORKER_RUNNING",
+  /** The database could not be reached (or is restarting): nothing is known to be written. */
+  UNAVAILABLE: "SONIQ_UNAVAILABLE",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

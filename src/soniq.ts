@@ -31,7 +31,8 @@ import { createLogger, type Logger, type LogSink } from "./core/logger.ts";
 import { DeadLetterService } from "./dead-letter.ts";
 import { ErrorCodes, SoniqError, show } from "./errors.ts";
 import { resolveSettings, type Settings, type SettingsInput } from "./settings.ts";
-import { Hooks, type AfterJobHook, type BeforeJobHook, type ErrorHook, type MetricsSink } from "./worker/hooks.ts";
+import { Hooks, type AfterJobHook, type BeforeJobHook, type ErrorHook, type MetricsSink, type Middleware } from "./worker/hooks.ts";
+import type { RetryPolicy } from "./core/retry.ts";
 import { Worker, type WorkerOptions, type WorkerSummary } from "./worker/worker.ts";
 import { Scheduler, type PeriodicOptions, type RunSchedulerOptions, type SchedulerSummary } from "./scheduler/scheduler.ts";
 
@@ -46,6 +47,8 @@ export interface SoniqOptions extends SettingsInput {
   logSink?: LogSink;
   /** Metrics sinks; see docs/observability.md. */
   metrics?: MetricsSink | MetricsSink[];
+  /** Decides each retry's delay, or gives up (null: dead-letter as `permanent_failure`); see docs/api.md. */
+  retryPolicy?: RetryPolicy;
 }
 
 export interface EnqueueOptions {
@@ -120,6 +123,7 @@ export class Soniq {
   readonly deadLetter: DeadLetterService;
   private readonly registry = new Map<string, JobDefinition>();
   private readonly hooks: Hooks;
+  private readonly retryPolicy: RetryPolicy | undefined;
   private _backend: StorageBackend | undefined;
   private initializing: Promise<void> | null = null;
   private closed = false;
@@ -131,7 +135,7 @@ export class Soniq {
   private warnedPeriodic = false;
 
   constructor(options: SoniqOptions = {}) {
-    const { backend, logSink, metrics, ...settingsInput } = options;
+    const { backend, logSink, metrics, retryPolicy, ...settingsInput } = options;
     if (typeof backend === "string") settingsInput.databaseUrl = backendUrl(backend, settingsInput.databaseUrl);
     else if (backend !== undefined && !isStorageBackend(backend)) {
       throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `backend must be "memory", "sqlite", "postgres" or a StorageBackend instance, got ${show(backend)}`);
@@ -141,6 +145,10 @@ export class Soniq {
     this.hooks = new Hooks(this.logger);
     if (metrics) this.hooks.metrics.push(...(Array.isArray(metrics) ? metrics : [metrics]));
     this._backend = typeof backend === "string" ? undefined : backend;
+    if (retryPolicy !== undefined && (retryPolicy === null || typeof retryPolicy.delayFor !== "function")) {
+      throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, "retryPolicy must be an object with a delayFor({ attempt, job, error }) method");
+    }
+    this.retryPolicy = retryPolicy;
     this.deadLetter = new DeadLetterService(() => this.ready());
     this.producerId =
       this.settings.producerId === "auto" ? `${hostname()}:${process.pid}:${basename(process.argv[1] ?? process.argv0)}` : this.settings.producerId;
@@ -260,14 +268,43 @@ export class Soniq {
     return this;
   }
 
+  /** Wrap every handler run: `app.middleware(async (ctx, next) => next())`; the first registered is outermost. */
+  middleware(fn: Middleware): this {
+    if (typeof fn !== "function") throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, "app.middleware(fn): fn must be a function (ctx, next) => result");
+    this.hooks.middleware.push(fn);
+    return this;
+  }
+
   // ---- enqueueing ----
 
   /** Enqueue by handle, task name or `taskRef`. Returns the job id (an existing one when deduplicated). */
   async enqueue<T extends AnyTarget>(target: T, ...rest: ArgsParam<ArgsOf<T>>): Promise<string> {
     const [args, options = {}] = rest as [unknown, EnqueueOptions | undefined];
     const job = this.buildJob(target, args ?? {}, options, "enqueue");
-    const [id] = await this.track(this.ready().then((backend) => backend.insertJobs([job], options.connection)));
+    const [id] = await this.track(this.insert([job], options.connection));
     return id!;
+  }
+
+  /**
+   * Write rows. A database that cannot be reached fails with SONIQ_UNAVAILABLE, after
+   * `enqueueRetries` more tries (100 ms, doubling, at most 2 s apart). Inside a caller's
+   * transaction nothing is retried: the transaction is the caller's to retry.
+   */
+  private async insert(jobs: NewJob[], connection: unknown): Promise<string[]> {
+    const backend = await this.ready();
+    const tries = connection === undefined ? this.settings.enqueueRetries + 1 : 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await backend.insertJobs(jobs, connection);
+      } catch (error) {
+        if (!backend.isTransientError(error)) throw error;
+        if (attempt >= tries) {
+          const reason = error instanceof Error ? error.message : String(error);
+          throw new SoniqError(ErrorCodes.UNAVAILABLE, `database unavailable: ${reason}`, { tries: attempt }, { cause: error });
+        }
+        await Bun.sleep(Math.min(2000, 100 * 2 ** (attempt - 1)));
+      }
+    }
   }
 
   /** Count a call in flight until it settles (see `calls`). */
@@ -298,7 +335,7 @@ export class Soniq {
     if (jobs[0]!.uniqueJob) {
       throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `${jobs[0]!.jobName} is a unique job: enqueue unique jobs one at a time`);
     }
-    return this.track(this.ready().then((backend) => backend.insertJobs(jobs, options.connection)));
+    return this.track(this.insert(jobs, options.connection));
   }
 
   /** Enqueue to run at `runAt` (a Date, or seconds from now). */
@@ -506,9 +543,15 @@ export class Soniq {
       );
     }
     // Every worker of this app, however it was made, is stopped (and awaited) by close().
-    const lifecycle = { started: (w: Worker) => this.workers.add(w), ended: (w: Worker) => this.workers.delete(w) };
+    const lifecycle = {
+      started: (w: Worker) => this.workers.add(w),
+      ended: (w: Worker) => this.workers.delete(w),
+      // As Python's workers do, best effort: Python's `tasks-check` and dashboard read this table.
+      registered: (workerId: string) =>
+        void this.track(this.registerTasks({ workerId })).catch((error) => this.logger.debug("could not record task names in soniq_task_registry", { error })),
+    };
     return new Worker(
-      { backend: this.backend, registry: this.registry, settings: this.settings, hooks: this.hooks, logger: this.logger, lifecycle },
+      { backend: this.backend, registry: this.registry, settings: this.settings, hooks: this.hooks, logger: this.logger, lifecycle, retryPolicy: this.retryPolicy },
       { ...options, concurrency, queues: options.queues ?? this.settings.queues ?? null },
     );
   }

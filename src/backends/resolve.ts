@@ -27,6 +27,7 @@ export function createBackend(url: string | undefined, settings: Settings, logge
       minConnections: settings.poolMinSize,
       preparedStatements: settings.preparedStatements,
       listen: settings.listen,
+      connectTimeout: settings.connectTimeout,
     });
   }
   if (trimmed === "memory:" || trimmed === "memory://") return new MemoryBackend();

@@ -102,6 +102,17 @@ export type JobOutcome =
   | { kind: "retry"; id: string; attempts: number; error: string; delaySeconds: number; refundAttempt?: boolean }
   | { kind: "dead"; id: string; attempts: number; error: string; reason: DeadLetterReason; recordAttempts: number };
 
+/**
+ * A heartbeat thread's backend part: `prelude` is JavaScript module source (imports allowed, only
+ * Bun built-ins) that defines `async function open(config)` returning
+ * `{ beat(workerId, metadataJson): Promise<unknown>, close(): Promise<unknown> }`; `config` reaches
+ * `open` merged into the start message.
+ */
+export interface HeartbeatThreadSpec {
+  prelude: string;
+  config: Record<string, unknown>;
+}
+
 /** Outcomes whose write statement failed, and why. */
 export interface OutcomeWriteFailure {
   outcomes: JobOutcome[];
@@ -278,10 +289,19 @@ export interface StorageBackend {
    */
   registerWorker(worker: WorkerRegistration, staleAfterSeconds: number): Promise<string | null>;
   heartbeat(workerId: string, metadata?: Record<string, unknown>): Promise<void>;
+  /**
+   * How to heartbeat from a thread of its own (src/worker/heartbeat.ts), or null when this backend
+   * cannot (memory, in-memory SQLite): then heartbeats run on the event loop.
+   */
+  heartbeatThread(): HeartbeatThreadSpec | null;
   markWorkerStopped(workerId: string): Promise<void>;
   listWorkers(): Promise<WorkerRecord[]>;
-  /** Mark workers silent for longer than `timeoutSeconds` stopped and requeue their processing jobs. */
-  rescueStaleWorkers(timeoutSeconds: number): Promise<{ workers: number; jobs: number }>;
+  /**
+   * Mark workers silent for longer than `timeoutSeconds` stopped and requeue their processing jobs.
+   * Workers whose metadata says `heartbeat: "thread"` count as silent after `threadTimeoutSeconds`
+   * instead (default: `timeoutSeconds`).
+   */
+  rescueStaleWorkers(timeoutSeconds: number, threadTimeoutSeconds?: number): Promise<{ workers: number; jobs: number }>;
   /** Delete done rows whose retention ended. */
   deleteExpiredJobs(): Promise<number>;
   /** Run `fn` only if this process wins the named lock; returns whether it ran. */

@@ -3,6 +3,8 @@
  * use `app.deadLetter`, `app.cancelJob`/`deleteJob` and the schedule methods of the backend.
  * Routing, authentication and the write checks live in index.ts.
  */
+import type { Settings } from "../settings.ts";
+import { silenceLimitSeconds } from "../core/liveness.ts";
 import { JOB_STATUSES, type DeadLetterFilter, type DeadLetterRecord, type JobRecord, type JobStatus, type NewJob, type ScheduleRecord, type TimelineBucket, type WorkerRecord } from "../backends/types.ts";
 import { isSoniqError, SoniqError, ErrorCodes } from "../errors.ts";
 import type { Soniq } from "../soniq.ts";
@@ -107,16 +109,11 @@ function deadLetterView(row: DeadLetterRecord) {
   return { ...row, ...splitError(row.lastError) };
 }
 
-export function workerView(w: WorkerRecord, heartbeatTimeout: number, now = Date.now()) {
+export function workerView(w: WorkerRecord, settings: Pick<Settings, "heartbeatTimeout" | "rescueAfter">, now = Date.now()) {
   const heartbeatAgeSeconds = Math.max(0, (now - w.lastHeartbeat.getTime()) / 1000);
   const running = typeof w.metadata?.running === "number" ? (w.metadata.running as number) : null;
-  return {
-    ...w,
-    heartbeatAgeSeconds,
-    stale: w.status === "active" && heartbeatAgeSeconds > heartbeatTimeout,
-    state: w.status === "active" && heartbeatAgeSeconds > heartbeatTimeout ? "stale" : w.status,
-    running,
-  };
+  const stale = w.status === "active" && heartbeatAgeSeconds > silenceLimitSeconds(w.metadata, settings);
+  return { ...w, heartbeatAgeSeconds, stale, state: stale ? "stale" : w.status, running };
 }
 
 function scheduleView(s: ScheduleRecord) {
@@ -212,7 +209,7 @@ async function health(app: Soniq) {
     const [stats, queues, workers] = await Promise.all([b.getQueueStats(), b.getQueueBreakdown(), b.listWorkers()]);
     const latencyMs = Math.round((performance.now() - started) * 10) / 10;
     const hour = await timeline(app, 3600, 1);
-    const views = workers.map((w) => workerView(w, app.settings.heartbeatTimeout));
+    const views = workers.map((w) => workerView(w, app.settings));
     const oldest = queues.reduce<number | null>((m, q) => (q.oldestQueuedAgeSeconds !== null && (m === null || q.oldestQueuedAgeSeconds > m) ? q.oldestQueuedAgeSeconds : m), null);
     const errorRate = hour.totals.failureRate ?? 0;
     const problems: string[] = [];
@@ -371,7 +368,7 @@ route("DELETE", "dead-letter/:id", async ({ app, parts }) => {
 route("GET", "workers", async ({ app, url }) => {
   const all = url.searchParams.get("all") === "true";
   const timeout = app.settings.heartbeatTimeout;
-  const rows = (await (await backend(app)).listWorkers()).map((w) => workerView(w, timeout));
+  const rows = (await (await backend(app)).listWorkers()).map((w) => workerView(w, app.settings));
   const workers = all ? rows : rows.filter((w) => w.status !== "stopped");
   return {
     heartbeatTimeout: timeout,

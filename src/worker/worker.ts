@@ -10,6 +10,7 @@ import { storableText } from "../core/text.ts";
 import type { Settings } from "../settings.ts";
 import { VERSION } from "../version.ts";
 import { OutcomeCompleter } from "./completer.ts";
+import { startHeartbeat } from "./heartbeat.ts";
 import type { Hooks } from "./hooks.ts";
 
 export const MAX_ERROR_LENGTH = 8192;
@@ -52,7 +53,7 @@ export interface WorkerDeps {
   /** Decides retry delays instead of the job's retry options (`new Soniq({ retryPolicy })`). */
   retryPolicy?: RetryPolicy;
   /** Told when the worker starts and ends running, so its app can stop it on close(). */
-  lifecycle?: { started(worker: Worker): void; ended(worker: Worker): void };
+  lifecycle?: { started(worker: Worker): void; registered?(workerId: string): void; ended(worker: Worker): void };
 }
 
 interface Running {
@@ -88,6 +89,10 @@ export class Worker {
   private suspectOrphans = false;
   private readonly abandoned = new Set<string>();
   private claimed = 0;
+  /** Failed claims in a row (backoff, and one log line per outage). */
+  private claimFailures = 0;
+  /** Set once the heartbeat runs; registration assumes a thread where the backend offers one. */
+  private threadedHeartbeat: boolean;
   private stopping = false;
   private notified = false;
   private wakeUp: (() => void) | null = null;
@@ -103,6 +108,7 @@ export class Worker {
     this.queues = options.queues && options.queues.length > 0 ? [...options.queues] : null;
     this.runOnce = options.runOnce ?? false;
     this.maxJobs = options.maxJobs ?? Number.POSITIVE_INFINITY;
+    this.threadedHeartbeat = deps.backend.heartbeatThread() !== null;
     this.summary = { workerId: this.id, processed: 0, succeeded: 0, retried: 0, deadLettered: 0, snoozed: 0, requeued: 0 };
     this.completer = new OutcomeCompleter({
       backend: deps.backend,
@@ -162,7 +168,7 @@ export class Worker {
             queues: this.queues ? [...this.queues] : [],
             concurrency: this.concurrency,
             version: VERSION,
-            metadata: { runtime: `bun ${Bun.version}`, runOnce: this.runOnce },
+            metadata: this.rowMetadata(),
           },
           settings.heartbeatTimeout,
         );
@@ -188,6 +194,7 @@ export class Worker {
       throw error;
     }
     this.summary.workerId = this.workerId;
+    this.deps.lifecycle?.registered?.(this.workerId);
     logger.info("worker started", { workerId: this.workerId, concurrency: this.concurrency, queues: this.queues ?? "all", backend: backend.kind });
 
     const unlisten = this.runOnce
@@ -196,15 +203,21 @@ export class Worker {
           logger.warn("LISTEN unavailable, polling only", { error });
           return async () => {};
         });
-    const heartbeat = setInterval(() => {
-      backend.heartbeat(this.workerId, { running: this.running.size, buffered: this.buffer.length }).catch((error) =>
-        logger.warn("heartbeat failed", { error }),
-      );
-    }, settings.heartbeatInterval * 1000);
-    let maintenance: ReturnType<typeof setInterval> | null = null;
+    const heartbeat = await startHeartbeat({
+      backend,
+      workerId: this.workerId,
+      intervalSeconds: settings.heartbeatInterval,
+      // A loop blocked longer than heartbeatTimeout counts as dead, as a silent worker does for Python.
+      stallLimitSeconds: settings.heartbeatTimeout,
+      logger,
+      metadata: () => this.rowMetadata({ running: this.running.size, buffered: this.buffer.length }),
+    });
+    this.threadedHeartbeat = heartbeat.threaded;
+    const timers: ReturnType<typeof setInterval>[] = [];
     if (!this.runOnce) {
-      void this.maintain();
-      maintenance = setInterval(() => void this.maintain(), settings.cleanupInterval * 1000);
+      void this.rescue().then(() => this.cleanup());
+      timers.push(setInterval(() => void this.rescue(), settings.rescueInterval * 1000));
+      timers.push(setInterval(() => void this.cleanup(), settings.cleanupInterval * 1000));
     }
     const removeSignals = this.installSignals();
     const onAbort = () => void this.stop();
@@ -215,8 +228,8 @@ export class Worker {
       await this.loop();
       await this.drain();
     } finally {
-      clearInterval(heartbeat);
-      if (maintenance) clearInterval(maintenance);
+      for (const timer of timers) clearInterval(timer);
+      await heartbeat.stop();
       removeSignals();
       this.options.signal?.removeEventListener("abort", onAbort);
       await unlisten().catch(() => {});
@@ -244,10 +257,11 @@ export class Worker {
         flushesAtClaim = this.completer.writes;
         try {
           jobs = await this.deps.backend.claimJobs(this.workerId, this.queues, room);
+          this.claimFailures = 0;
         } catch (error) {
           this.suspectOrphans = true;
-          logger.error("claim failed", { error });
-          await this.sleep(settings.errorRetryDelay * 1000);
+          if (this.claimFailures === 0) logger.error("claim failed; retrying until the database answers", { error });
+          await this.sleep(this.backoffMs(this.claimFailures++));
           continue;
         }
         this.claimed += jobs.length;
@@ -299,9 +313,18 @@ export class Worker {
       this.suspectOrphans = false;
       if (released) this.deps.logger.warn("requeued jobs whose claim reply was lost", { jobs: released });
     } catch (error) {
-      this.deps.logger.warn("could not requeue orphaned claims yet", { error });
-      await this.sleep(this.deps.settings.errorRetryDelay * 1000);
+      if (this.claimFailures === 0) this.deps.logger.warn("could not requeue orphaned claims yet", { error });
+      await this.sleep(this.backoffMs(this.claimFailures++));
     }
+  }
+
+  /**
+   * Wait after the n-th failure in a row to reach the database: 50 ms, doubling, at most
+   * min(errorRetryDelay, 1 s), so claiming resumes within about a second of the database's return.
+   */
+  private backoffMs(failures: number): number {
+    const cap = Math.min(this.deps.settings.errorRetryDelay, 1) * 1000;
+    return Math.min(cap, 50 * 2 ** Math.min(failures, 16));
   }
 
   /** Jittered poll delay; without LISTEN it backs off from 1/8 of the poll interval up to all of it. */
@@ -528,18 +551,35 @@ export class Worker {
     for (const id of ids) logger.warn("shutdown_nack", { jobId: id, reason: "shutdown_timeout" });
   }
 
-  private async maintain(): Promise<void> {
+  /** Leader only: requeue the jobs of dead workers (see docs/reliability.md for the rule). */
+  private async rescue(): Promise<void> {
     const { backend, settings, logger } = this.deps;
     try {
       await backend.withLeaderLock("maintenance", async () => {
-        const rescued = await backend.rescueStaleWorkers(settings.heartbeatTimeout);
-        const expired = await backend.deleteExpiredJobs();
+        const rescued = await backend.rescueStaleWorkers(settings.heartbeatTimeout, settings.rescueAfter);
         if (rescued.jobs || rescued.workers) logger.warn("rescued jobs of stale workers", rescued);
+      });
+    } catch (error) {
+      logger.warn("stale-worker rescue failed", { error });
+    }
+  }
+
+  /** Leader only: delete done rows whose retention ended. */
+  private async cleanup(): Promise<void> {
+    const { backend, logger } = this.deps;
+    try {
+      await backend.withLeaderLock("maintenance", async () => {
+        const expired = await backend.deleteExpiredJobs();
         if (expired) logger.debug("deleted expired jobs", { expired });
       });
     } catch (error) {
-      logger.warn("maintenance failed", { error });
+      logger.warn("cleanup failed", { error });
     }
+  }
+
+  /** The worker row's metadata; `heartbeat: "thread"` tells every rescuer the short silence rule applies. */
+  private rowMetadata(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return { runtime: `bun ${Bun.version}`, runOnce: this.runOnce, ...(this.threadedHeartbeat ? { heartbeat: "thread" } : {}), ...extra };
   }
 
   /**

@@ -319,6 +319,19 @@ describe.each(BACKENDS)("on $name", (backend) => {
     expect(await empty.registerTasks()).toBe(0);
   });
 
+  test("a starting worker records its task names under its own worker id, as Python's do", async () => {
+    const app = await appOn(backend);
+    app.job({ name: "registry.worker_a" }, async () => {});
+    app.job({ name: "registry.worker_b" }, async () => {});
+    const summary = await app.runWorker({ runOnce: true });
+    for (let i = 0; i < 100 && (await app.listTaskRegistry()).length < 2; i++) await Bun.sleep(20);
+    const rows = await app.listTaskRegistry();
+    expect(rows.map((r) => [r.taskName, r.workerId])).toEqual([
+      ["registry.worker_a", summary.workerId],
+      ["registry.worker_b", summary.workerId],
+    ]);
+  });
+
   test("JobStatus is a runtime value usable in filters", async () => {
     expect(JobStatus).toEqual({ Queued: "queued", Processing: "processing", Done: "done", Cancelled: "cancelled" });
     expect(Object.isFrozen(JobStatus)).toBe(true);

@@ -192,10 +192,10 @@ describe("dead-letter queue", () => {
 describe("workers and schedules", () => {
   test("workers: live, stale, concurrency, heartbeat age", async () => {
     const base = { hostname: "host-a", queues: ["mail"], concurrency: 8, version: "test", metadata: { running: 3 } };
-    const oldId = await app.backend.registerWorker({ ...base, id: crypto.randomUUID(), pid: 1001 });
+    const oldId = (await app.backend.registerWorker({ ...base, id: crypto.randomUUID(), pid: 1001 }, 0))!;
     await Bun.sleep(1200); // heartbeatTimeout is 1 s in this app
-    const freshId = await app.backend.registerWorker({ ...base, id: crypto.randomUUID(), pid: 1002 });
-    const stoppedId = await app.backend.registerWorker({ ...base, id: crypto.randomUUID(), pid: 1003 });
+    const freshId = (await app.backend.registerWorker({ ...base, id: crypto.randomUUID(), pid: 1002 }, 0))!;
+    const stoppedId = (await app.backend.registerWorker({ ...base, id: crypto.randomUUID(), pid: 1003 }, 0))!;
     await app.backend.markWorkerStopped(stoppedId);
 
     const res = await call(dash, "/api/workers");

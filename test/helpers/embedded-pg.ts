@@ -53,7 +53,7 @@ export interface TestCluster {
   dir: string;
   stop(): Promise<void>;
   /** Stop and start the same cluster (data kept): chaos tests restart Postgres mid-run. */
-  restart(): Promise<void>;
+  restart(downForMs?: number): Promise<void>;
 }
 
 /** A start-up failure; `message` is the complete, user-facing explanation. */
@@ -624,9 +624,10 @@ export async function startTestPostgres({ durable }: { durable: boolean }): Prom
       if (c) await stopServer(c);
       cleanup();
     },
-    async restart() {
+    async restart(downForMs = 0) {
       if (running) await stopServer(running);
       running = undefined;
+      if (downForMs > 0) await Bun.sleep(downForMs); // an outage of that length
       // Same port: clients reconnect to the same URL. Retry briefly in case the socket lingers.
       for (let attempt = 1; ; attempt++) {
         const r = await startServer(setup, dir, port, flags);

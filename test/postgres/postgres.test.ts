@@ -168,7 +168,7 @@ describe("workers, heartbeats and shutdown", () => {
   });
 
   test("a stale worker's processing jobs are requeued and finish elsewhere", async () => {
-    app = await testApp({ heartbeatTimeout: 1, cleanupInterval: 0.2 });
+    app = await testApp({ heartbeatTimeout: 1, rescueAfter: 1, rescueInterval: 0.2, cleanupInterval: 0.2 });
     let ran = 0;
     const job = app.job({ name: "stale.job" }, async () => void ran++);
     const id = await app.enqueue(job, {});

@@ -7,6 +7,7 @@ import type {
   DeadLetterRecord,
   DeadLetterStats,
   JobOutcome,
+  HeartbeatThreadSpec,
   OutcomeWriteFailure,
   JobRecord,
   JobStatus,
@@ -401,6 +402,11 @@ export class MemoryBackend implements StorageBackend {
     return previous.id;
   }
 
+  /** One process: the heartbeat runs on the event loop. */
+  heartbeatThread(): null {
+    return null;
+  }
+
   async heartbeat(workerId: string, metadata?: Record<string, unknown>): Promise<void> {
     const row = this.workers.get(workerId);
     if (!row) return;
@@ -433,10 +439,13 @@ export class MemoryBackend implements StorageBackend {
       }));
   }
 
-  async rescueStaleWorkers(timeoutSeconds: number): Promise<{ workers: number; jobs: number }> {
+  async rescueStaleWorkers(timeoutSeconds: number, threadTimeoutSeconds = timeoutSeconds): Promise<{ workers: number; jobs: number }> {
     const now = Date.now();
     const cutoff = now - timeoutSeconds * 1000;
-    const stale = [...this.workers.values()].filter((w) => w.status !== "stopped" && w.lastHeartbeat < cutoff);
+    const threadCutoff = now - threadTimeoutSeconds * 1000;
+    const silent = (w: { lastHeartbeat: number; metadataJson: string | null }) =>
+      w.lastHeartbeat < (threadHeartbeat(w.metadataJson) ? threadCutoff : cutoff);
+    const stale = [...this.workers.values()].filter((w) => w.status !== "stopped" && silent(w));
     const stopped = new Set([...this.workers.values()].filter((w) => w.status === "stopped").map((w) => w.id));
     for (const w of stale) stopped.add(w.id);
     // A worker row that is gone counts as "no owner" (Postgres's foreign key would have nulled it).
@@ -918,4 +927,14 @@ function toSchedule(r: ScheduleRow): ScheduleRecord {
     runCount: r.runCount,
     lastJobId: r.lastJobId,
   };
+}
+
+/** The worker row says it heartbeats from a thread of its own (see StorageBackend.rescueStaleWorkers). */
+function threadHeartbeat(metadataJson: string | null): boolean {
+  if (metadataJson === null) return false;
+  try {
+    return (JSON.parse(metadataJson) as { heartbeat?: unknown } | null)?.heartbeat === "thread";
+  } catch {
+    return false;
+  }
 }

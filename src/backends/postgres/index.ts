@@ -11,6 +11,7 @@ import type {
   JobOutcome,
   JobRecord,
   OutcomeWriteFailure,
+  HeartbeatThreadSpec,
   LeaderKey,
   ListJobsFilter,
   NewJob,
@@ -39,6 +40,8 @@ export interface PostgresBackendOptions {
   minConnections: number;
   preparedStatements: boolean;
   listen: boolean;
+  /** Seconds to wait for a new connection before failing (postgres.js `connect_timeout`; default 10). */
+  connectTimeout?: number;
 }
 
 export function isPostgresUrl(url: string): boolean {
@@ -82,6 +85,10 @@ export class PostgresBackend implements StorageBackend {
     this.sql = postgres(options.url, {
       max: options.maxConnections,
       prepare: options.preparedStatements,
+      connect_timeout: options.connectTimeout ?? 10,
+      // postgres.js waits up to 20 s between reconnects after failures, and queries wait with it:
+      // at most 1 s here, so an outage fails calls within about a second and its end is seen as fast.
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
       onnotice: () => {},
       connection: { application_name: "soniq", TimeZone: "UTC" },
       transform: { undefined: null },
@@ -349,6 +356,17 @@ export class PostgresBackend implements StorageBackend {
     return rows[0]?.id ?? null;
   }
 
+  /** Bun's built-in SQL client on one connection of its own, outside the pool the event loop uses. */
+  heartbeatThread(): HeartbeatThreadSpec {
+    return {
+      prelude: `async function open(config) {
+  const sql = new Bun.SQL(config.url, { max: 1, prepare: config.prepare, idleTimeout: 0, connectionTimeout: 10, connection: { application_name: "soniq-heartbeat" } });
+  return { beat: (id, metadata) => sql.unsafe(config.query, [id, metadata]), close: () => sql.close({ timeout: 1 }) };
+}`,
+      config: { url: this.options.url, prepare: this.options.preparedStatements, query: Q.heartbeat },
+    };
+  }
+
   async heartbeat(workerId: string, metadata?: Record<string, unknown>): Promise<void> {
     await this.q(Q.heartbeat, [workerId, metadata ? JSON.stringify(metadata) : null]);
   }
@@ -372,8 +390,8 @@ export class PostgresBackend implements StorageBackend {
     }));
   }
 
-  async rescueStaleWorkers(timeoutSeconds: number): Promise<{ workers: number; jobs: number }> {
-    const r = (await this.q(Q.rescueStale, [timeoutSeconds]))[0]!;
+  async rescueStaleWorkers(timeoutSeconds: number, threadTimeoutSeconds = timeoutSeconds): Promise<{ workers: number; jobs: number }> {
+    const r = (await this.q(Q.rescueStale, [timeoutSeconds, threadTimeoutSeconds]))[0]!;
     return { workers: r.workers, jobs: r.jobs };
   }
 

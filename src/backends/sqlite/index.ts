@@ -11,6 +11,7 @@ import type {
   DeadLetterStats,
   JobOutcome,
   OutcomeWriteFailure,
+  HeartbeatThreadSpec,
   JobRecord,
   LeaderKey,
   ListJobsFilter,
@@ -389,6 +390,21 @@ export class SqliteBackend implements StorageBackend {
     });
   }
 
+  /** A file database can be opened by a heartbeat thread of its own; a private in-memory one cannot. */
+  heartbeatThread(): HeartbeatThreadSpec | null {
+    if (this.path === ":memory:" || this.path === "") return null;
+    return {
+      prelude: `import { Database } from "bun:sqlite";
+async function open(config) {
+  const db = new Database(config.path, { strict: true });
+  db.exec("PRAGMA busy_timeout = 5000");
+  const beat = db.query(config.query);
+  return { beat: async (id, metadata) => beat.run({ id, metadata, now: Date.now() }), close: async () => db.close() };
+}`,
+      config: { path: this.path, query: Q.heartbeat },
+    };
+  }
+
   async heartbeat(workerId: string, metadata?: Record<string, unknown>): Promise<void> {
     await this.write((db) => db.query(Q.heartbeat).run({ id: workerId, metadata: metadata ? JSON.stringify(metadata) : null, now: Date.now() }));
   }
@@ -413,11 +429,11 @@ export class SqliteBackend implements StorageBackend {
     }));
   }
 
-  async rescueStaleWorkers(timeoutSeconds: number): Promise<{ workers: number; jobs: number }> {
+  async rescueStaleWorkers(timeoutSeconds: number, threadTimeoutSeconds = timeoutSeconds): Promise<{ workers: number; jobs: number }> {
     return this.write((db) => {
       const now = Date.now();
       const cutoff = now - timeoutSeconds * 1000;
-      const workers = db.query(Q.rescueStaleWorkers).run({ cutoff }).changes;
+      const workers = db.query(Q.rescueStaleWorkers).run({ cutoff, thread_cutoff: now - threadTimeoutSeconds * 1000 }).changes;
       const jobs = requeueRows(db, all(db, Q.rescueStaleJobs, { cutoff }), now);
       return { workers, jobs };
     });
