@@ -297,7 +297,7 @@ export class Soniq {
       try {
         return await backend.insertJobs(jobs, connection);
       } catch (error) {
-        if (!backend.isTransientError(error)) throw error;
+        if (error instanceof SoniqError || !backend.isTransientError(error)) throw error;
         if (attempt >= tries) {
           const reason = error instanceof Error ? error.message : String(error);
           throw new SoniqError(ErrorCodes.UNAVAILABLE, `database unavailable: ${reason}`, { tries: attempt }, { cause: error });

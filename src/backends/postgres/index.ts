@@ -546,7 +546,8 @@ export function isTransientPgError(error: unknown): boolean {
   // postgres.js and the socket give every connection failure a code (CONNECTION_CLOSED,
   // ECONNRESET, ...); an error without one did not come from the wire, so retrying it blindly is
   // no cure: callers isolate it instead.
-  return typeof code === "string" && !REFUSED_SQLSTATE.test(code);
+  if (typeof code !== "string" || code.startsWith("SONIQ_")) return false; // our own refusals are final
+  return !REFUSED_SQLSTATE.test(code);
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
