@@ -16,6 +16,8 @@ export interface Heartbeat {
 
 export interface HeartbeatOptions {
   backend: StorageBackend;
+  /** Use the backend's heartbeat thread when it has one (false: always on the event loop). */
+  threaded: boolean;
   workerId: string;
   intervalSeconds: number;
   stallLimitSeconds: number;
@@ -57,7 +59,7 @@ self.onmessage = async ({ data }) => {
 `;
 
 export async function startHeartbeat(options: HeartbeatOptions): Promise<Heartbeat> {
-  const spec = options.backend.heartbeatThread();
+  const spec = options.threaded ? options.backend.heartbeatThread() : null;
   if (spec) {
     try {
       return await startThread(spec, options);

@@ -108,7 +108,8 @@ export class Worker {
     this.queues = options.queues && options.queues.length > 0 ? [...options.queues] : null;
     this.runOnce = options.runOnce ?? false;
     this.maxJobs = options.maxJobs ?? Number.POSITIVE_INFINITY;
-    this.threadedHeartbeat = deps.backend.heartbeatThread() !== null;
+    // A runOnce worker is short-lived and never rescues others: its heartbeat stays on the loop.
+    this.threadedHeartbeat = !this.runOnce && deps.backend.heartbeatThread() !== null;
     this.summary = { workerId: this.id, processed: 0, succeeded: 0, retried: 0, deadLettered: 0, snoozed: 0, requeued: 0 };
     this.completer = new OutcomeCompleter({
       backend: deps.backend,
@@ -205,6 +206,7 @@ export class Worker {
         });
     const heartbeat = await startHeartbeat({
       backend,
+      threaded: this.threadedHeartbeat,
       workerId: this.workerId,
       intervalSeconds: settings.heartbeatInterval,
       // A loop blocked longer than heartbeatTimeout counts as dead, as a silent worker does for Python.
@@ -229,11 +231,11 @@ export class Worker {
       await this.drain();
     } finally {
       for (const timer of timers) clearInterval(timer);
-      await heartbeat.stop();
       removeSignals();
       this.options.signal?.removeEventListener("abort", onAbort);
       await unlisten().catch(() => {});
       await this.completer.flushUntilEmpty(Math.max(settings.shutdownTimeout, 1) * 1000);
+      await heartbeat.stop(); // after the last outcomes: the row stays alive while they are written
       await backend.markWorkerStopped(this.workerId).catch((error) => logger.warn("could not mark worker stopped", { error }));
       liveHostnames.delete(this.hostname);
       this.stopping = true;
