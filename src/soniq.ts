@@ -34,6 +34,7 @@ import { resolveSettings, type Settings, type SettingsInput } from "./settings.t
 import { Hooks, type AfterJobHook, type BeforeJobHook, type ErrorHook, type MetricsSink, type Middleware } from "./worker/hooks.ts";
 import type { RetryPolicy } from "./core/retry.ts";
 import { Worker, type WorkerOptions, type WorkerSummary } from "./worker/worker.ts";
+import { runInline } from "./testing/inline.ts";
 import { Scheduler, type PeriodicOptions, type RunSchedulerOptions, type SchedulerSummary } from "./scheduler/scheduler.ts";
 
 export interface SoniqOptions extends SettingsInput {
@@ -49,6 +50,11 @@ export interface SoniqOptions extends SettingsInput {
   metrics?: MetricsSink | MetricsSink[];
   /** Decides each retry's delay, or gives up (null: dead-letter as `permanent_failure`); see docs/api.md. */
   retryPolicy?: RetryPolicy;
+  /**
+   * `"inline"` (tests): `enqueue()` runs the job's queue's due jobs before it returns, as a worker
+   * would, retries back to back. Memory backend unless `backend` or `databaseUrl` is given. See docs/testing.md.
+   */
+  testing?: "inline";
 }
 
 export interface EnqueueOptions {
@@ -124,6 +130,8 @@ export class Soniq {
   private readonly registry = new Map<string, JobDefinition>();
   private readonly hooks: Hooks;
   private readonly retryPolicy: RetryPolicy | undefined;
+  /** `new Soniq({ testing: "inline" })`: every enqueue runs its queue's due jobs before returning. */
+  readonly testing: "inline" | null;
   private _backend: StorageBackend | undefined;
   private initializing: Promise<void> | null = null;
   private closed = false;
@@ -135,7 +143,10 @@ export class Soniq {
   private warnedPeriodic = false;
 
   constructor(options: SoniqOptions = {}) {
-    const { backend, logSink, metrics, retryPolicy, ...settingsInput } = options;
+    const { backend, logSink, metrics, retryPolicy, testing, ...settingsInput } = options;
+    if (testing !== undefined && testing !== "inline") throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `testing must be "inline", got ${show(testing)}`);
+    if (testing && backend === undefined && settingsInput.databaseUrl === undefined) settingsInput.databaseUrl = "memory:"; // never SONIQ_DATABASE_URL
+    this.testing = testing ?? null;
     if (typeof backend === "string") settingsInput.databaseUrl = backendUrl(backend, settingsInput.databaseUrl);
     else if (backend !== undefined && !isStorageBackend(backend)) {
       throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `backend must be "memory", "sqlite", "postgres" or a StorageBackend instance, got ${show(backend)}`);
@@ -282,6 +293,7 @@ export class Soniq {
     const [args, options = {}] = rest as [unknown, EnqueueOptions | undefined];
     const job = this.buildJob(target, args ?? {}, options, "enqueue");
     const [id] = await this.track(this.insert([job], options.connection));
+    if (this.testing && options.connection === undefined) await this.track(this.runDue({ queues: [job.queue] }));
     return id!;
   }
 
@@ -335,7 +347,16 @@ export class Soniq {
     if (jobs[0]!.uniqueJob) {
       throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `${jobs[0]!.jobName} is a unique job: enqueue unique jobs one at a time`);
     }
-    return this.track(this.insert(jobs, options.connection));
+    const ids = await this.track(this.insert(jobs, options.connection));
+    if (this.testing && options.connection === undefined) await this.track(this.runDue({ queues: [jobs[0]!.queue] }));
+    return ids;
+  }
+
+  /** @internal Run the due jobs of `queues` now, retries without their delay (`testing: "inline"`, soniq/testing's drain). */
+  runDue(options: Pick<WorkerOptions, "queues" | "concurrency" | "maxJobs"> = {}): Promise<WorkerSummary> {
+    const lifecycle = { started: (w: Worker) => this.workers.add(w), ended: (w: Worker) => this.workers.delete(w) };
+    const { backend, registry, settings, hooks, logger, retryPolicy } = this;
+    return this.ensureInitialized().then(() => runInline({ backend, registry, settings, hooks, logger, lifecycle, retryPolicy }, options));
   }
 
   /** Enqueue to run at `runAt` (a Date, or seconds from now). */
