@@ -1,12 +1,7 @@
--- Filters are NULL when unused: :job_names, :queues, :reasons (JSON arrays), :since, :before (ms), :resurrected (0/1). Newest first.
+-- :job_names ... :tags: dead_letter_filter.sql; :limit, :offset. Newest first.
 SELECT id, job_name, args, queue, priority, max_attempts, attempts, last_error, dead_letter_reason,
        original_created_at, moved_to_dead_letter_at, resurrection_count, last_resurrection_at, tags
 FROM soniq_dead_letter_jobs
-WHERE (:job_names IS NULL OR job_name IN (SELECT value FROM json_each(:job_names)))
-  AND (:queues IS NULL OR queue IN (SELECT value FROM json_each(:queues)))
-  AND (:reasons IS NULL OR dead_letter_reason IN (SELECT value FROM json_each(:reasons)))
-  AND (:since IS NULL OR moved_to_dead_letter_at >= :since)
-  AND (:before IS NULL OR moved_to_dead_letter_at < :before)
-  AND (:resurrected IS NULL OR (resurrection_count > 0) = :resurrected)
+WHERE /* dead_letter_filter */
 ORDER BY moved_to_dead_letter_at DESC, id DESC
 LIMIT :limit OFFSET :offset

@@ -68,6 +68,33 @@ export function listFlag(value: unknown, flag: string): string[] | undefined {
   return items;
 }
 
+/**
+ * Every value of a repeatable string flag, in order (`--tag a=1 --tag b=2`, `--tag=a=1`): citty
+ * keeps only the last one. `defs` are the command's args, so other flags' values are skipped.
+ * Undefined when the flag is not given.
+ */
+export function repeatedFlag(rawArgs: readonly string[], flag: string, defs: Record<string, { type?: string }>): string[] | undefined {
+  const camel = (s: string) => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  const valueFlags = new Set<string>();
+  for (const [name, def] of Object.entries(defs)) {
+    if (def.type === "string" || def.type === "enum") valueFlags.add(name).add(camel(name));
+  }
+  const values: string[] = [];
+  for (let i = 0; i < rawArgs.length; i++) {
+    const token = rawArgs[i]!;
+    if (token === "--") break;
+    if (!token.startsWith("--")) continue;
+    const eq = token.indexOf("=");
+    const name = token.slice(2, eq === -1 ? undefined : eq);
+    if (name === flag) {
+      if (eq !== -1) values.push(token.slice(eq + 1));
+      else if (i + 1 < rawArgs.length) values.push(rawArgs[++i]!);
+      else throw new UsageError(`--${flag} needs a value`);
+    } else if (eq === -1 && valueFlags.has(name)) i++;
+  }
+  return values.length ? values : undefined;
+}
+
 /** `--log-level`; accepts any case and the aliases `warning` and `critical`. */
 export function logLevelFlag(value: unknown): LogLevel | undefined {
   const raw = stringFlag(value, "--log-level");

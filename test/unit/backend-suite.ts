@@ -633,13 +633,24 @@ export function backendSuite(
           byQueue: { q1: 1, q2: 1 },
           byReason: { max_retries_exceeded: 1, timeout: 1 },
           resurrectedCount: 1,
+          resurrectionSuccessRate: 50,
         });
+        expect(Object.values(stats.byDate).reduce((a, n) => a + n, 0)).toBe(2);
         expect(stats.oldestAgeHours).toBeGreaterThanOrEqual(0);
 
         expect(await b.purgeDeadLetters({ resurrected: false, limit: 0 })).toBe(1);
         expect(await b.deleteDeadLetter(c.id)).toBe(true);
         expect(await b.deleteDeadLetter(c.id)).toBe(false);
-        expect(await b.deadLetterStats()).toEqual({ total: 0, byJobName: {}, byQueue: {}, byReason: {}, oldestAgeHours: null, resurrectedCount: 0 });
+        expect(await b.deadLetterStats()).toEqual({
+          total: 0,
+          byJobName: {},
+          byQueue: {},
+          byReason: {},
+          oldestAgeHours: null,
+          resurrectedCount: 0,
+          resurrectionSuccessRate: 0,
+          byDate: {},
+        });
       });
     });
 

@@ -1,16 +1,20 @@
 // Every statement the Postgres backend runs, loaded from sql/ (embedded in the compiled binary).
+import { spliceFragments } from "../sql-fragments.ts";
 import cancelJob from "../../../sql/postgres/queries/cancel_job.sql" with { type: "text" };
 import claimAll from "../../../sql/postgres/queries/claim_all.sql" with { type: "text" };
 import claimQueues from "../../../sql/postgres/queries/claim_queues.sql" with { type: "text" };
 import completeJobs from "../../../sql/postgres/queries/complete_jobs.sql" with { type: "text" };
+import deadLetterAddTags from "../../../sql/postgres/queries/dead_letter_add_tags.sql" with { type: "text" };
 import deadLetterCount from "../../../sql/postgres/queries/dead_letter_count.sql" with { type: "text" };
 import deadLetterDelete from "../../../sql/postgres/queries/dead_letter_delete.sql" with { type: "text" };
+import deadLetterFilter from "../../../sql/postgres/queries/dead_letter_filter.sql" with { type: "text" };
 import deadLetterGet from "../../../sql/postgres/queries/dead_letter_get.sql" with { type: "text" };
 import deadLetterJobs from "../../../sql/postgres/queries/dead_letter_jobs.sql" with { type: "text" };
 import deadLetterList from "../../../sql/postgres/queries/dead_letter_list.sql" with { type: "text" };
 import deadLetterPurge from "../../../sql/postgres/queries/dead_letter_purge.sql" with { type: "text" };
 import deadLetterReplay from "../../../sql/postgres/queries/dead_letter_replay.sql" with { type: "text" };
 import deadLetterStats from "../../../sql/postgres/queries/dead_letter_stats.sql" with { type: "text" };
+import deadLetterTagsObject from "../../../sql/postgres/queries/dead_letter_tags_object.sql" with { type: "text" };
 import deleteCompletedJobs from "../../../sql/postgres/queries/delete_completed_jobs.sql" with { type: "text" };
 import deleteExpired from "../../../sql/postgres/queries/delete_expired.sql" with { type: "text" };
 import deleteJob from "../../../sql/postgres/queries/delete_job.sql" with { type: "text" };
@@ -39,7 +43,11 @@ import scheduleUpsert from "../../../sql/postgres/queries/schedule_upsert.sql" w
 import tryLock from "../../../sql/postgres/queries/try_lock.sql" with { type: "text" };
 import workerStopped from "../../../sql/postgres/queries/worker_stopped.sql" with { type: "text" };
 
-export const Q = { cancelJob, claimAll, claimQueues, completeJobs, deadLetterCount, deadLetterDelete, deadLetterGet, deadLetterJobs, deadLetterList, deadLetterPurge, deadLetterReplay, deadLetterStats, deleteCompletedJobs, deleteExpired, deleteJob, getJob, heartbeat, insertJobDedup, insertJobUnique, insertJobs, insertJobsSame, listJobs, listWorkers, nackJobs, notify, queueBreakdown, queueStats, registerWorker, requeueOrphans, rescueStale, retryJobs, scheduleAdvance, scheduleGet, scheduleList, scheduleRemove, scheduleSetStatus, scheduleUpsert, tryLock, workerStopped } as const;
+// Shared pieces, spliced where a statement says /* name */ (src/backends/sql-fragments.ts).
+const FRAGMENTS = { dead_letter_filter: deadLetterFilter, dead_letter_tags_object: deadLetterTagsObject };
+const splice = (sql: string) => spliceFragments(sql, FRAGMENTS);
+
+export const Q = { cancelJob, claimAll, claimQueues, completeJobs, deadLetterAddTags: splice(deadLetterAddTags), deadLetterCount: splice(deadLetterCount), deadLetterDelete, deadLetterGet, deadLetterJobs, deadLetterList: splice(deadLetterList), deadLetterPurge: splice(deadLetterPurge), deadLetterReplay, deadLetterStats, deleteCompletedJobs, deleteExpired, deleteJob, getJob, heartbeat, insertJobDedup, insertJobUnique, insertJobs, insertJobsSame, listJobs, listWorkers, nackJobs, notify, queueBreakdown, queueStats, registerWorker, requeueOrphans, rescueStale, retryJobs, scheduleAdvance, scheduleGet, scheduleList, scheduleRemove, scheduleSetStatus, scheduleUpsert, tryLock, workerStopped } as const;
 
 import searchJobs from "../../../sql/postgres/queries/search_jobs.sql" with { type: "text" };
 import jobTimeline from "../../../sql/postgres/queries/job_timeline.sql" with { type: "text" };

@@ -1,4 +1,5 @@
 // Every statement the SQLite backend runs, loaded from sql/sqlite (embedded in the compiled binary).
+import { spliceFragments } from "../sql-fragments.ts";
 import schema from "../../../sql/sqlite/schema.sql" with { type: "text" };
 import cancelJob from "../../../sql/sqlite/cancel_job.sql" with { type: "text" };
 import claimAll from "../../../sql/sqlite/claim_all.sql" with { type: "text" };
@@ -6,14 +7,17 @@ import claimQueue from "../../../sql/sqlite/claim_queue.sql" with { type: "text"
 import claimQueues from "../../../sql/sqlite/claim_queues.sql" with { type: "text" };
 import completeJob from "../../../sql/sqlite/complete_job.sql" with { type: "text" };
 import deadLetterBump from "../../../sql/sqlite/dead_letter_bump.sql" with { type: "text" };
+import deadLetterAddTags from "../../../sql/sqlite/dead_letter_add_tags.sql" with { type: "text" };
 import deadLetterCount from "../../../sql/sqlite/dead_letter_count.sql" with { type: "text" };
 import deadLetterDelete from "../../../sql/sqlite/dead_letter_delete.sql" with { type: "text" };
+import deadLetterFilter from "../../../sql/sqlite/dead_letter_filter.sql" with { type: "text" };
 import deadLetterGet from "../../../sql/sqlite/dead_letter_get.sql" with { type: "text" };
 import deadLetterList from "../../../sql/sqlite/dead_letter_list.sql" with { type: "text" };
 import deadLetterPurge from "../../../sql/sqlite/dead_letter_purge.sql" with { type: "text" };
 import deadLetterPut from "../../../sql/sqlite/dead_letter_put.sql" with { type: "text" };
 import deadLetterReplay from "../../../sql/sqlite/dead_letter_replay.sql" with { type: "text" };
 import deadLetterStats from "../../../sql/sqlite/dead_letter_stats.sql" with { type: "text" };
+import deadLetterTagsObject from "../../../sql/sqlite/dead_letter_tags_object.sql" with { type: "text" };
 import deadLetterTake from "../../../sql/sqlite/dead_letter_take.sql" with { type: "text" };
 import deleteCompletedJob from "../../../sql/sqlite/delete_completed_job.sql" with { type: "text" };
 import deleteExpired from "../../../sql/sqlite/delete_expired.sql" with { type: "text" };
@@ -47,6 +51,10 @@ import scheduleSetStatus from "../../../sql/sqlite/schedule_set_status.sql" with
 import scheduleUpsert from "../../../sql/sqlite/schedule_upsert.sql" with { type: "text" };
 import workerStopped from "../../../sql/sqlite/worker_stopped.sql" with { type: "text" };
 
+// Shared pieces, spliced where a statement says /* name */ (src/backends/sql-fragments.ts).
+const FRAGMENTS = { dead_letter_filter: deadLetterFilter, dead_letter_tags_object: deadLetterTagsObject };
+const splice = (sql: string) => spliceFragments(sql, FRAGMENTS);
+
 export { schema };
 export const Q = {
   cancelJob,
@@ -54,12 +62,13 @@ export const Q = {
   claimQueue,
   claimQueues,
   completeJob,
+  deadLetterAddTags: splice(deadLetterAddTags),
   deadLetterBump,
-  deadLetterCount,
+  deadLetterCount: splice(deadLetterCount),
   deadLetterDelete,
   deadLetterGet,
-  deadLetterList,
-  deadLetterPurge,
+  deadLetterList: splice(deadLetterList),
+  deadLetterPurge: splice(deadLetterPurge),
   deadLetterPut,
   deadLetterReplay,
   deadLetterStats,
