@@ -1,21 +1,23 @@
 /**
  * End-to-end: the dashboard served by Bun.serve (port 0, this process, real PostgreSQL) driven
- * by a real headless Chromium through playwright-core. Chromium comes from Debian
- * (`apt-get install -y chromium`); this test installs nothing. Without /usr/bin/chromium it
- * fails, unless SONIQ_SKIP_BROWSER_TESTS=1 says to skip it.
+ * by a real headless Chromium through playwright-core. test/helpers/browser.ts finds one without
+ * the network: SONIQ_CHROMIUM, a system Chromium/Chrome, Playwright's download, or the one the
+ * `@sparticuz/chromium` dev dependency ships (Linux x64). None found: it fails and says so, unless
+ * SONIQ_SKIP_BROWSER_TESTS=1 says to skip it (which prints that the browser tests were skipped).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createDashboard } from "../../src/dashboard/index.ts";
+import { CHROMIUM_ARGS, findChromium } from "../helpers/browser.ts";
 import type { Soniq } from "../../src/index.ts";
 import { testApp, waitFor } from "../helpers/db.ts";
 import { deadLetters, failingJob } from "./helpers.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-/** The only way to skip: SONIQ_SKIP_BROWSER_TESTS=1. A missing Chromium otherwise fails loudly. */
+/** The only way to skip: SONIQ_SKIP_BROWSER_TESTS=1, and it says so. A missing Chromium otherwise fails loudly. */
 const SKIP = process.env.SONIQ_SKIP_BROWSER_TESTS === "1";
+if (SKIP) console.warn("SONIQ_SKIP_BROWSER_TESTS=1: the dashboard's browser tests (test/dashboard/e2e.test.ts) were SKIPPED.");
 const ARTIFACTS = join(import.meta.dir, "../artifacts");
 const KEY = "e2e-key";
 
@@ -31,13 +33,8 @@ describe.skipIf(SKIP)("dashboard in a real browser", () => {
   const dialogs: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `${CHROMIUM} not found: the browser tests need Debian's Chromium. Install it with ` +
-          "`apt-get update && apt-get install -y chromium`, " +
-          "or set SONIQ_SKIP_BROWSER_TESTS=1 to skip these tests.",
-      );
-    }
+    const found = await findChromium(); // throws, saying what it tried, when there is none
+    console.info(`browser tests: Chromium from ${found.source}`);
     mkdirSync(ARTIFACTS, { recursive: true });
     app = await testApp({ enqueueValidation: "none" });
     await app.setup();
@@ -48,8 +45,9 @@ describe.skipIf(SKIP)("dashboard in a real browser", () => {
 
     const { chromium } = await import("playwright-core");
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      executablePath: found.executablePath,
+      args: CHROMIUM_ARGS,
+      env: { ...process.env, ...found.env } as Record<string, string>,
     });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
@@ -65,7 +63,7 @@ describe.skipIf(SKIP)("dashboard in a real browser", () => {
       dialogs.push(`${dialog.type()}: ${dialog.message()}`);
       void dialog.accept();
     });
-  });
+  }, 120_000); // the first run may unpack the npm-shipped Chromium (a few seconds)
 
   afterAll(async () => {
     await browser?.close().catch(() => {});

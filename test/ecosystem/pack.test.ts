@@ -1,6 +1,7 @@
 /**
- * Package hygiene: `bun pm pack` the package, install the tarball into a scratch project with
- * `bun add <tarball>`, and use it the way a new user would: the quickstart's code blocks
+ * Package hygiene: `bun pm pack` the package, install the tarball into a scratch project (as
+ * `bun add <tarball>` would, but offline: see `offlineLockfile`), and use it the way a new user
+ * would: `soniq/testing` through the package exports, the quickstart's code blocks
  * (verbatim from the docs), the `soniq` bin, the README quickstart against PostgreSQL, and a
  * strict `tsc` of the scratch project (the package ships TypeScript sources, so the consumer's
  * compiler checks them).
@@ -16,6 +17,33 @@ import { REPO, runBun } from "./helpers.ts";
 let work: string;
 let project: string;
 let tarball: string;
+
+/**
+ * The bun.lock `bun add <tarball>` would write, built from this repository's bun.lock, so that
+ * `bun install --frozen-lockfile --offline` installs the tarball and its dependencies from the
+ * cache `bun install` filled, with no registry request. (`bun add` would fetch the registry's
+ * manifests, which a frozen `bun install` never caches: on a fresh machine it needs the network.)
+ */
+function offlineLockfile(tarballPath: string, packed: { dependencies?: Record<string, string>; bin?: Record<string, string> }): string {
+  const repoLock = Bun.JSONC.parse(readFileSync(join(REPO, "bun.lock"), "utf8")) as { packages: Record<string, [string, string, { dependencies?: Record<string, string> }, string]> };
+  const packages: Record<string, unknown> = {};
+  const add = (name: string, range: string, from: string) => {
+    if (packages[name]) return;
+    const entry = repoLock.packages[name];
+    if (!entry) throw new Error(`${name} (a dependency of ${from}) is not in bun.lock: run \`bun install\``);
+    if (/^\d+\.\d+\.\d+$/.test(range) && entry[0] !== `${name}@${range}`) throw new Error(`${from} wants ${name}@${range}, bun.lock has ${entry[0]}`);
+    packages[name] = entry;
+    for (const [dep, depRange] of Object.entries(entry[2]?.dependencies ?? {})) add(dep, depRange, name);
+  };
+  for (const [name, range] of Object.entries(packed.dependencies ?? {})) add(name, range, "soniq");
+  const integrity = `sha512-${new Bun.CryptoHasher("sha512").update(readFileSync(tarballPath)).digest("base64")}`;
+  packages.soniq = [`soniq@${tarballPath}`, { dependencies: packed.dependencies ?? {}, ...(packed.bin ? { bin: packed.bin } : {}) }, integrity];
+  return JSON.stringify(
+    { lockfileVersion: 2, configVersion: 1, workspaces: { "": { name: "scratch-app", dependencies: { soniq: tarballPath } } }, packages },
+    null,
+    2,
+  );
+}
 
 /** The ```ts blocks of a markdown file whose first line is `// <name>`, by name. */
 function namedBlocks(markdown: string): Map<string, string> {
@@ -42,9 +70,13 @@ beforeAll(async () => {
   tarball = join(work, packed.stdout.trim().split("\n").pop()!.trim().split("/").pop()!);
   project = join(work, "app");
   await Bun.$`mkdir -p ${project}`;
-  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "scratch-app", private: true, type: "module" }, null, 2));
-  const added = await run([process.execPath, "add", tarball], project, {}, 120_000);
-  if (added.code !== 0) throw new Error(`bun add ${tarball} failed:\n${added.stdout}\n${added.stderr}`);
+  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "scratch-app", private: true, type: "module", dependencies: { soniq: tarball } }, null, 2));
+  const manifest = JSON.parse(await Bun.$`tar xzOf ${tarball} package/package.json`.text());
+  writeFileSync(join(project, "bun.lock"), offlineLockfile(tarball, manifest));
+  const added = await run([process.execPath, "install", "--frozen-lockfile", "--offline"], project, {}, 120_000);
+  if (added.code !== 0) {
+    throw new Error(`bun install --frozen-lockfile --offline of ${tarball} failed (is \`bun install\` done in the repository?):\n${added.stdout}\n${added.stderr}`);
+  }
 }, 180_000);
 
 afterAll(() => {
@@ -59,6 +91,29 @@ test("the tarball holds the sources, SQL, bin and docs entry points, and nothing
   expect(list.filter((p) => /^(test|bench|examples|node_modules|dist)\//.test(p) || p.endsWith(".db"))).toEqual([]);
   const pkg = JSON.parse(readFileSync(join(project, "node_modules/soniq/package.json"), "utf8"));
   expect(pkg.name).toBe("soniq");
+});
+
+test('"soniq/testing" resolves from the installed package: makeApp, inline mode, drain, enqueued', async () => {
+  writeFileSync(
+    join(project, "uses-testing.ts"),
+    `import { Soniq } from "soniq";
+import { drain, enqueued, makeApp } from "soniq/testing";
+const app = await makeApp();
+const double = app.job({ name: "t.double" }, async ({ n }: { n: number }) => n * 2);
+const id = await app.enqueue(double, { n: 21 });
+const [queued] = await enqueued(app, double, { n: 21 });
+const n: number = queued!.args.n;
+const summary = await drain(app);
+await using inline = new Soniq({ testing: "inline" });
+const triple = inline.job({ name: "t.triple" }, async ({ n }: { n: number }) => n * 3);
+console.log(JSON.stringify({ n, processed: summary.processed, result: await app.getResult(id), inline: await inline.getResult(await inline.enqueue(triple, { n: 5 })) }));
+await app.close();
+`,
+  );
+  const result = await run([process.execPath, "uses-testing.ts"], project, { SONIQ_LOG_LEVEL: "error" });
+  expect(result.stderr).toBe("");
+  expect(JSON.parse(result.stdout)).toEqual({ n: 21, processed: 1, result: 42, inline: 15 });
+  expect(readFileSync(join(project, "node_modules/soniq/package.json"), "utf8")).toContain('"./testing"');
 });
 
 test("docs/quickstart.md, verbatim, on the default SQLite file: all in one process", async () => {
