@@ -343,6 +343,21 @@ export interface StorageBackend {
    * done rows removed by result retention no longer do.
    */
   jobTimeline(options: TimelineOptions): Promise<TimelineBucket[]>;
+  // ---- copying a store to another one (`soniq migrate-store`, src/backends/store-copy.ts) ----
+  /** Queued jobs, every column, in id order: the first `limit` with an id above `afterId` (null: from the start). */
+  exportQueuedJobs(afterId: string | null, limit: number): Promise<StoredJob[]>;
+  /** Dead-letter rows, every column, in id order (paged as `exportQueuedJobs`). */
+  exportDeadLetters(afterId: string | null, limit: number): Promise<StoredDeadLetter[]>;
+  /** Every schedule, every column, by name. */
+  exportSchedules(): Promise<StoredSchedule[]>;
+  /** The rows of this store a copy of those keys could collide with, and which keys an earlier copy recorded. */
+  lookupStoreRows(keys: StoreLookup): Promise<StoreLookupResult>;
+  /**
+   * Write copied rows as they are (ids, attempts, times, dedup keys) in ONE transaction, and record
+   * them and `present` in this store's copy ledger (`soniq_store_imports`, created on first use).
+   * Throws, writing nothing, if any row collides with a stored one.
+   */
+  importStoreRows(batch: StoreImportBatch): Promise<void>;
 }
 
 export interface JobSearchFilter extends ListJobsFilter {
@@ -374,4 +389,94 @@ export interface TimelineBucket {
   completed: number;
   /** Jobs moved to the dead-letter queue in the bucket. */
   deadLettered: number;
+}
+
+/** A stored `soniq_jobs` row with every column a copy keeps; JSON stays text. */
+export interface StoredJob {
+  id: string;
+  jobName: string;
+  argsJson: string;
+  argsHash: string | null;
+  status: JobStatus;
+  attempts: number;
+  maxAttempts: number;
+  queue: string;
+  priority: number;
+  uniqueJob: boolean;
+  dedupKey: string | null;
+  scheduledAt: Date | null;
+  lastError: string | null;
+  producerId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A stored `soniq_dead_letter_jobs` row, every column; JSON stays text. */
+export interface StoredDeadLetter {
+  id: string;
+  jobName: string;
+  argsJson: string;
+  queue: string;
+  priority: number;
+  maxAttempts: number;
+  attempts: number;
+  lastError: string | null;
+  reason: string;
+  originalCreatedAt: Date;
+  movedAt: Date;
+  resurrectionCount: number;
+  lastResurrectionAt: Date | null;
+  tagsJson: string | null;
+  createdAt: Date;
+}
+
+/** A stored `soniq_recurring_jobs` row, every column; the args (`job_kwargs`) stay text. */
+export interface StoredSchedule {
+  id: string;
+  name: string;
+  scheduleType: "interval" | "cron";
+  scheduleValue: string;
+  priority: number;
+  queue: string;
+  maxAttempts: number;
+  argsJson: string;
+  status: "active" | "paused";
+  createdAt: Date;
+  updatedAt: Date;
+  lastRun: Date | null;
+  nextRun: Date | null;
+  runCount: number;
+  lastJobId: string | null;
+}
+
+/** What a copy ledger entry names: a job id, a dead-letter id or a schedule name. */
+export type StoreRowKind = "job" | "dead_letter" | "schedule";
+
+export interface StoreLookup {
+  jobIds: string[];
+  deadLetterIds: string[];
+  scheduleNames: string[];
+  /** (job_name, args_hash) of unique jobs: queued rows holding them are returned. */
+  uniqueKeys: { jobName: string; argsHash: string }[];
+  /** Dedup keys: queued rows holding them are returned. */
+  dedupKeys: string[];
+}
+
+export interface StoreLookupResult {
+  /** Jobs (any status) with one of `jobIds`, and queued jobs holding one of the unique or dedup keys. */
+  jobs: StoredJob[];
+  /** Dead-letter rows whose id is one of `jobIds` or `deadLetterIds`. */
+  deadLetters: StoredDeadLetter[];
+  /** Schedules named in `scheduleNames`. */
+  schedules: StoredSchedule[];
+  /** The keys of the lookup an earlier copy into this store recorded in its ledger. */
+  imported: { kind: StoreRowKind; key: string }[];
+}
+
+export interface StoreImportBatch {
+  jobs: StoredJob[];
+  deadLetters: StoredDeadLetter[];
+  schedules: StoredSchedule[];
+  /** Keys already in this store with the same content: recorded in the ledger, nothing written. */
+  present: { kind: StoreRowKind; key: string }[];
 }

@@ -14,6 +14,7 @@ import { deadLetter, variadicCommands } from "./commands/dead-letter.ts";
 import { inspect } from "./commands/inspect.ts";
 import { jobs } from "./commands/jobs.ts";
 import { migrateStatus } from "./commands/migrate-status.ts";
+import { migrateStore } from "./commands/migrate-store.ts";
 import { scheduler } from "./commands/scheduler.ts";
 import { schedules } from "./commands/schedules.ts";
 import { setup } from "./commands/setup.ts";
@@ -31,6 +32,7 @@ export const subCommands: SubCommandsDef = {
   status,
   inspect,
   "migrate-status": migrateStatus,
+  "migrate-store": migrateStore,
   "tasks-check": tasksCheck,
   jobs,
   "dead-letter": deadLetter,

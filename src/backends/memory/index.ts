@@ -24,6 +24,8 @@ import type {
   WorkerRegistration,
 } from "../types.ts";
 import type { JobSearchFilter, JobSearchResult, TimelineBucket, TimelineOptions } from "../types.ts";
+import type { StoredDeadLetter, StoredJob, StoredSchedule, StoreImportBatch, StoreLookup, StoreLookupResult } from "../types.ts";
+import { importPairs, lookupPairs } from "../store-copy.ts";
 import { ClaimIndex } from "./claim-index.ts";
 import { LocalNotifier } from "./notifier.ts";
 
@@ -822,6 +824,138 @@ export class MemoryBackend implements StorageBackend {
     }
     return rows;
   }
+
+  // ---------------------------------------------------------------- copying stores (soniq migrate-store)
+
+  /** The copy ledger (`soniq_store_imports` elsewhere): `kind\u0000key`. */
+  private readonly storeImports = new Set<string>();
+
+  async exportQueuedJobs(afterId: string | null, limit: number): Promise<StoredJob[]> {
+    return [...this.byStatus.queued]
+      .filter((id) => afterId === null || id > afterId)
+      .sort(compareAsc)
+      .slice(0, limit)
+      .map((id) => toStoredJob(this.jobs.get(id)!));
+  }
+
+  async exportDeadLetters(afterId: string | null, limit: number): Promise<StoredDeadLetter[]> {
+    return [...this.deadLetters.keys()]
+      .filter((id) => afterId === null || id > afterId)
+      .sort(compareAsc)
+      .slice(0, limit)
+      .map((id) => toStoredDeadLetter(this.deadLetters.get(id)!));
+  }
+
+  async exportSchedules(): Promise<StoredSchedule[]> {
+    return [...this.schedules.values()].sort((a, b) => compareAsc(a.name, b.name)).map(toStoredSchedule);
+  }
+
+  async lookupStoreRows(keys: StoreLookup): Promise<StoreLookupResult> {
+    const jobIds = new Set<string>(keys.jobIds);
+    for (const k of keys.uniqueKeys) {
+      const holder = this.uniqueKeys.get(uniqueKey(k.jobName, k.argsHash));
+      if (holder !== undefined) jobIds.add(holder);
+    }
+    for (const key of keys.dedupKeys) {
+      const holder = this.dedupKeys.get(key);
+      if (holder !== undefined) jobIds.add(holder);
+    }
+    const some = <T>(values: (T | undefined)[]) => values.filter((v): v is T => v !== undefined);
+    return {
+      jobs: some([...jobIds].map((id) => this.jobs.get(id))).map(toStoredJob),
+      deadLetters: some([...new Set([...keys.jobIds, ...keys.deadLetterIds])].map((id) => this.deadLetters.get(id))).map(toStoredDeadLetter),
+      schedules: some(keys.scheduleNames.map((name) => this.schedules.get(name))).map(toStoredSchedule),
+      imported: lookupPairs(keys).filter((p) => this.storeImports.has(`${p.kind}\u0000${p.key}`)),
+    };
+  }
+
+  /** All or nothing, as one transaction: every key is checked before anything changes. */
+  async importStoreRows(batch: StoreImportBatch): Promise<void> {
+    const now = Date.now();
+    const rows = batch.jobs.map((j) => {
+      const row = newRow(
+        {
+          id: j.id,
+          jobName: j.jobName,
+          argsJson: j.argsJson,
+          argsHash: j.argsHash,
+          maxAttempts: j.maxAttempts,
+          queue: j.queue,
+          priority: j.priority,
+          uniqueJob: j.uniqueJob,
+          dedupKey: j.dedupKey,
+          scheduledAt: j.scheduledAt,
+          producerId: j.producerId,
+        },
+        now,
+      );
+      row.attempts = j.attempts;
+      row.lastError = j.lastError;
+      row.createdAt = j.createdAt.getTime();
+      row.updatedAt = j.updatedAt.getTime();
+      row.runAt = row.scheduledAt ?? row.createdAt;
+      return row;
+    });
+    const ids = new Set<string>();
+    for (const row of rows) {
+      if (this.jobs.has(row.id) || ids.has(row.id)) throw new UniqueViolationError("soniq_jobs_pkey", `id=${row.id}`);
+      ids.add(row.id);
+    }
+    this.assertQueueable(rows);
+    const deadIds = new Set<string>();
+    for (const d of batch.deadLetters) {
+      if (this.deadLetters.has(d.id) || deadIds.has(d.id)) throw new UniqueViolationError("soniq_dead_letter_jobs_pkey", `id=${d.id}`);
+      deadIds.add(d.id);
+    }
+    const names = new Set<string>();
+    const scheduleIds = new Set([...this.schedules.values()].map((s) => s.id));
+    for (const s of batch.schedules) {
+      if (this.schedules.has(s.name) || names.has(s.name)) throw new UniqueViolationError("idx_soniq_recurring_jobs_name", `job_name=${s.name}`);
+      if (scheduleIds.has(s.id)) throw new UniqueViolationError("soniq_recurring_jobs_pkey", `id=${s.id}`);
+      names.add(s.name);
+      scheduleIds.add(s.id);
+    }
+    this.insertRows(rows, now);
+    for (const d of batch.deadLetters) {
+      this.deadLetters.set(d.id, {
+        id: d.id,
+        jobName: d.jobName,
+        argsJson: d.argsJson,
+        queue: d.queue,
+        priority: d.priority,
+        maxAttempts: d.maxAttempts,
+        attempts: d.attempts,
+        lastError: d.lastError,
+        reason: d.reason,
+        originalCreatedAt: d.originalCreatedAt.getTime(),
+        movedAt: d.movedAt.getTime(),
+        resurrectionCount: d.resurrectionCount,
+        lastResurrectionAt: d.lastResurrectionAt === null ? null : d.lastResurrectionAt.getTime(),
+        tagsJson: d.tagsJson,
+      });
+    }
+    for (const s of batch.schedules) {
+      this.schedules.set(s.name, {
+        id: s.id,
+        name: s.name,
+        scheduleType: s.scheduleType,
+        scheduleValue: s.scheduleValue,
+        priority: s.priority,
+        queue: s.queue,
+        maxAttempts: s.maxAttempts,
+        argsJson: s.argsJson,
+        status: s.status,
+        createdAt: s.createdAt.getTime(),
+        updatedAt: s.updatedAt.getTime(),
+        lastRun: s.lastRun === null ? null : s.lastRun.getTime(),
+        nextRun: s.nextRun === null ? null : s.nextRun.getTime(),
+        runCount: s.runCount,
+        lastJobId: s.lastJobId,
+      });
+    }
+    for (const p of importPairs(batch)) this.storeImports.add(`${p.kind}\u0000${p.key}`);
+    for (const queue of new Set(rows.map((r) => r.queue))) this.notifyNewJob(queue);
+  }
 }
 
 function newRow(j: NewJob, now: number): JobRow {
@@ -937,4 +1071,66 @@ function threadHeartbeat(metadataJson: string | null): boolean {
   } catch {
     return false;
   }
+}
+
+function toStoredJob(r: JobRow): StoredJob {
+  return {
+    id: r.id,
+    jobName: r.jobName,
+    argsJson: r.argsJson,
+    argsHash: r.argsHash,
+    status: r.status,
+    attempts: r.attempts,
+    maxAttempts: r.maxAttempts,
+    queue: r.queue,
+    priority: r.priority,
+    uniqueJob: r.uniqueJob,
+    dedupKey: r.dedupKey,
+    scheduledAt: toDate(r.scheduledAt),
+    lastError: r.lastError,
+    producerId: r.producerId,
+    createdAt: new Date(r.createdAt),
+    updatedAt: new Date(r.updatedAt),
+  };
+}
+
+/** Memory keeps no separate created_at for a dead letter: it is the time the row was moved. */
+function toStoredDeadLetter(r: DeadRow): StoredDeadLetter {
+  return {
+    id: r.id,
+    jobName: r.jobName,
+    argsJson: r.argsJson,
+    queue: r.queue,
+    priority: r.priority,
+    maxAttempts: r.maxAttempts,
+    attempts: r.attempts,
+    lastError: r.lastError,
+    reason: r.reason,
+    originalCreatedAt: new Date(r.originalCreatedAt),
+    movedAt: new Date(r.movedAt),
+    resurrectionCount: r.resurrectionCount,
+    lastResurrectionAt: toDate(r.lastResurrectionAt),
+    tagsJson: r.tagsJson,
+    createdAt: new Date(r.movedAt),
+  };
+}
+
+function toStoredSchedule(r: ScheduleRow): StoredSchedule {
+  return {
+    id: r.id,
+    name: r.name,
+    scheduleType: r.scheduleType,
+    scheduleValue: r.scheduleValue,
+    priority: r.priority,
+    queue: r.queue,
+    maxAttempts: r.maxAttempts,
+    argsJson: r.argsJson,
+    status: r.status,
+    createdAt: new Date(r.createdAt),
+    updatedAt: new Date(r.updatedAt),
+    lastRun: toDate(r.lastRun),
+    nextRun: toDate(r.nextRun),
+    runCount: r.runCount,
+    lastJobId: r.lastJobId,
+  };
 }

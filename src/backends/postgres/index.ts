@@ -29,6 +29,9 @@ import { InsertCoalescer } from "./insert-coalescer.ts";
 import { MIGRATIONS, Q } from "./queries.ts";
 import { DQ } from "./queries.ts";
 import type { JobSearchFilter, JobSearchResult, TimelineBucket, TimelineOptions } from "../types.ts";
+import type { StoredDeadLetter, StoredJob, StoredSchedule, StoreImportBatch, StoreLookup, StoreLookupResult } from "../types.ts";
+import { importPairs, ledgerPairsJson, lookupPairs, storedDeadLettersJson, storedJobsJson, storedSchedulesJson } from "../store-copy.ts";
+import { SQ } from "./store-queries.ts";
 
 type Row = Record<string, any>;
 /** Anything with postgres.js's `unsafe(text, params)`: the pool, a reserved connection or a transaction. */
@@ -526,6 +529,55 @@ export class PostgresBackend implements StorageBackend {
       deadLettered: r.dead_lettered,
     }));
   }
+
+  // ---------------------------------------------------------------- copying stores (soniq migrate-store)
+
+  async exportQueuedJobs(afterId: string | null, limit: number): Promise<StoredJob[]> {
+    return (await this.q(SQ.exportJobs, [afterId, limit])).map(toStoredJob);
+  }
+
+  async exportDeadLetters(afterId: string | null, limit: number): Promise<StoredDeadLetter[]> {
+    return (await this.q(SQ.exportDeadLetters, [afterId, limit])).map(toStoredDeadLetter);
+  }
+
+  async exportSchedules(): Promise<StoredSchedule[]> {
+    return (await this.q(SQ.exportSchedules)).map(toStoredSchedule);
+  }
+
+  async lookupStoreRows(keys: StoreLookup): Promise<StoreLookupResult> {
+    // A key that is not a UUID cannot be stored here, so it matches nothing.
+    const jobIds = keys.jobIds.filter(isUuid);
+    const deadIds = [...jobIds, ...keys.deadLetterIds.filter(isUuid)];
+    const none = Promise.resolve([] as Row[]);
+    const pairs = lookupPairs(keys);
+    const [jobs, deadLetters, schedules, ledger] = await Promise.all([
+      jobIds.length || keys.uniqueKeys.length || keys.dedupKeys.length
+        ? this.q(SQ.lookupJobs, [JSON.stringify(jobIds), JSON.stringify(keys.uniqueKeys.map((k) => [k.jobName, k.argsHash])), JSON.stringify(keys.dedupKeys)])
+        : none,
+      deadIds.length ? this.q(SQ.lookupDeadLetters, [JSON.stringify(deadIds)]) : none,
+      keys.scheduleNames.length ? this.q(SQ.lookupSchedules, [JSON.stringify(keys.scheduleNames)]) : none,
+      pairs.length ? this.q(SQ.ledgerExists) : none,
+    ]);
+    const imported = ledger[0]?.present ? await this.q(SQ.lookupImported, [ledgerPairsJson(pairs)]) : [];
+    return {
+      jobs: jobs.map(toStoredJob),
+      deadLetters: deadLetters.map(toStoredDeadLetter),
+      schedules: schedules.map(toStoredSchedule),
+      imported: imported.map((r) => ({ kind: r.kind, key: r.key })),
+    };
+  }
+
+  async importStoreRows(batch: StoreImportBatch): Promise<void> {
+    await this.sql.begin(async (tx) => {
+      await tx.unsafe(SQ.importLock);
+      await tx.unsafe(SQ.ledgerCreate);
+      if (batch.jobs.length) await tx.unsafe(SQ.importJobs, [storedJobsJson(batch.jobs)]); // its NOTIFY is delivered at commit
+      if (batch.schedules.length) await tx.unsafe(SQ.importSchedules, [storedSchedulesJson(batch.schedules)]);
+      if (batch.deadLetters.length) await tx.unsafe(SQ.importDeadLetters, [storedDeadLettersJson(batch.deadLetters)]);
+      const pairs = importPairs(batch);
+      if (pairs.length) await tx.unsafe(SQ.importMark, [ledgerPairsJson(pairs)]);
+    });
+  }
 }
 
 /** The caller's connection (postgres.js, Bun.sql, pg, Drizzle or Kysely; see connection.ts) as a PgQueryable. */
@@ -625,6 +677,67 @@ function toSchedule(r: Row): ScheduleRecord {
     queue: r.queue,
     maxAttempts: r.max_attempts,
     args: r.job_kwargs ?? {},
+    status: r.status,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    lastRun: r.last_run,
+    nextRun: r.next_run,
+    runCount: r.run_count,
+    lastJobId: r.last_job_id,
+  };
+}
+
+function toStoredJob(r: Row): StoredJob {
+  return {
+    id: r.id,
+    jobName: r.job_name,
+    argsJson: r.args_json,
+    argsHash: r.args_hash,
+    status: r.status,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    queue: r.queue,
+    priority: r.priority,
+    uniqueJob: r.unique_job,
+    dedupKey: r.dedup_key,
+    scheduledAt: r.scheduled_at,
+    lastError: r.last_error,
+    producerId: r.producer_id,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function toStoredDeadLetter(r: Row): StoredDeadLetter {
+  return {
+    id: r.id,
+    jobName: r.job_name,
+    argsJson: r.args_json,
+    queue: r.queue,
+    priority: r.priority,
+    maxAttempts: r.max_attempts,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    reason: r.dead_letter_reason,
+    originalCreatedAt: r.original_created_at,
+    movedAt: r.moved_to_dead_letter_at,
+    resurrectionCount: r.resurrection_count,
+    lastResurrectionAt: r.last_resurrection_at,
+    tagsJson: r.tags_json,
+    createdAt: r.created_at,
+  };
+}
+
+function toStoredSchedule(r: Row): StoredSchedule {
+  return {
+    id: r.id,
+    name: r.job_name,
+    scheduleType: r.schedule_type,
+    scheduleValue: r.schedule_value,
+    priority: r.priority,
+    queue: r.queue,
+    maxAttempts: r.max_attempts,
+    argsJson: r.args_json ?? "{}",
     status: r.status,
     createdAt: r.created_at,
     updatedAt: r.updated_at,

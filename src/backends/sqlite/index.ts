@@ -28,6 +28,9 @@ import type {
 import { Q, schema } from "./queries.ts";
 import { DQ } from "./queries.ts";
 import type { JobSearchFilter, JobSearchResult, TimelineBucket, TimelineOptions } from "../types.ts";
+import type { StoredDeadLetter, StoredJob, StoredSchedule, StoreImportBatch, StoreLookup, StoreLookupResult } from "../types.ts";
+import { importPairs, ledgerPairsJson, lookupPairs } from "../store-copy.ts";
+import { SQ } from "./store-queries.ts";
 // Per-row requeue statements and the retry selection (see requeue_job.sql).
 import requeueJob from "../../../sql/sqlite/requeue_job.sql" with { type: "text" };
 import requeueOrphans from "../../../sql/sqlite/requeue_orphans.sql" with { type: "text" };
@@ -614,6 +617,109 @@ async function open(config) {
       deadLettered: r.dead_lettered,
     }));
   }
+
+  // ---------------------------------------------------------------- copying stores (soniq migrate-store)
+
+  async exportQueuedJobs(afterId: string | null, limit: number): Promise<StoredJob[]> {
+    return (await this.read((db) => all(db, SQ.exportJobs, { after: afterId, limit }))).map(toStoredJob);
+  }
+
+  async exportDeadLetters(afterId: string | null, limit: number): Promise<StoredDeadLetter[]> {
+    return (await this.read((db) => all(db, SQ.exportDeadLetters, { after: afterId, limit }))).map(toStoredDeadLetter);
+  }
+
+  async exportSchedules(): Promise<StoredSchedule[]> {
+    return (await this.read((db) => all(db, SQ.exportSchedules))).map(toStoredSchedule);
+  }
+
+  async lookupStoreRows(keys: StoreLookup): Promise<StoreLookupResult> {
+    const pairs = lookupPairs(keys);
+    return this.read((db) =>
+      this.tx!(() => ({
+        jobs: all(db, SQ.lookupJobs, {
+          ids: JSON.stringify(keys.jobIds),
+          unique_keys: JSON.stringify(keys.uniqueKeys.map((k) => [k.jobName, k.argsHash])),
+          dedup_keys: JSON.stringify(keys.dedupKeys),
+        }).map(toStoredJob),
+        deadLetters: all(db, SQ.lookupDeadLetters, { ids: JSON.stringify([...keys.jobIds, ...keys.deadLetterIds]) }).map(toStoredDeadLetter),
+        schedules: all(db, SQ.lookupSchedules, { names: JSON.stringify(keys.scheduleNames) }).map(toStoredSchedule),
+        imported:
+          pairs.length > 0 && one(db, SQ.ledgerExists)?.present > 0
+            ? all(db, SQ.lookupImported, { pairs: ledgerPairsJson(pairs) }).map((r) => ({ kind: r.kind, key: r.key }))
+            : [],
+      })),
+    );
+  }
+
+  async importStoreRows(batch: StoreImportBatch): Promise<void> {
+    await this.write((db) => {
+      const now = Date.now();
+      db.run(SQ.ledgerCreate);
+      const job = db.query(SQ.importJob);
+      for (const j of batch.jobs) {
+        job.run({
+          id: j.id,
+          job_name: j.jobName,
+          args: j.argsJson,
+          args_hash: j.argsHash,
+          attempts: j.attempts,
+          max_attempts: j.maxAttempts,
+          queue: j.queue,
+          priority: j.priority,
+          unique_job: j.uniqueJob ? 1 : 0,
+          dedup_key: j.dedupKey,
+          scheduled_at: ms(j.scheduledAt),
+          last_error: j.lastError,
+          producer_id: j.producerId,
+          created_at: j.createdAt.getTime(),
+          updated_at: j.updatedAt.getTime(),
+        });
+      }
+      const schedule = db.query(SQ.importSchedule);
+      for (const s of batch.schedules) {
+        schedule.run({
+          id: s.id,
+          name: s.name,
+          schedule_type: s.scheduleType,
+          schedule_value: s.scheduleValue,
+          priority: s.priority,
+          queue: s.queue,
+          max_attempts: s.maxAttempts,
+          args: s.argsJson,
+          status: s.status,
+          created_at: s.createdAt.getTime(),
+          last_run: ms(s.lastRun),
+          next_run: ms(s.nextRun),
+          run_count: s.runCount,
+          last_job_id: s.lastJobId,
+          updated_at: s.updatedAt.getTime(),
+        });
+      }
+      const dead = db.query(SQ.importDeadLetter);
+      for (const d of batch.deadLetters) {
+        dead.run({
+          id: d.id,
+          job_name: d.jobName,
+          args: d.argsJson,
+          queue: d.queue,
+          priority: d.priority,
+          max_attempts: d.maxAttempts,
+          attempts: d.attempts,
+          last_error: d.lastError,
+          reason: d.reason,
+          original_created_at: d.originalCreatedAt.getTime(),
+          moved_at: d.movedAt.getTime(),
+          resurrection_count: d.resurrectionCount,
+          last_resurrection_at: ms(d.lastResurrectionAt),
+          tags: d.tagsJson,
+          created_at: d.createdAt.getTime(),
+        });
+      }
+      const mark = db.query(SQ.importMark);
+      for (const p of importPairs(batch)) mark.run({ kind: p.kind, key: p.key, now });
+    });
+    for (const queue of new Set(batch.jobs.map((j) => j.queue))) this.notifyNewJob(queue);
+  }
 }
 
 interface TxRunner {
@@ -768,6 +874,71 @@ function toSchedule(r: Row): ScheduleRecord {
     queue: r.queue,
     maxAttempts: r.max_attempts,
     args: parseJson(r.job_kwargs) ?? {},
+    status: r.status,
+    createdAt: new Date(r.created_at),
+    updatedAt: new Date(r.updated_at),
+    lastRun: toDate(r.last_run),
+    nextRun: toDate(r.next_run),
+    runCount: r.run_count,
+    lastJobId: r.last_job_id,
+  };
+}
+
+function ms(date: Date | null): number | null {
+  return date === null ? null : date.getTime();
+}
+
+function toStoredJob(r: Row): StoredJob {
+  return {
+    id: r.id,
+    jobName: r.job_name,
+    argsJson: r.args_json,
+    argsHash: r.args_hash,
+    status: r.status,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    queue: r.queue,
+    priority: r.priority,
+    uniqueJob: r.unique_job === 1,
+    dedupKey: r.dedup_key,
+    scheduledAt: toDate(r.scheduled_at),
+    lastError: r.last_error,
+    producerId: r.producer_id,
+    createdAt: new Date(r.created_at),
+    updatedAt: new Date(r.updated_at),
+  };
+}
+
+function toStoredDeadLetter(r: Row): StoredDeadLetter {
+  return {
+    id: r.id,
+    jobName: r.job_name,
+    argsJson: r.args_json,
+    queue: r.queue,
+    priority: r.priority,
+    maxAttempts: r.max_attempts,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    reason: r.dead_letter_reason,
+    originalCreatedAt: new Date(r.original_created_at),
+    movedAt: new Date(r.moved_to_dead_letter_at),
+    resurrectionCount: r.resurrection_count ?? 0,
+    lastResurrectionAt: toDate(r.last_resurrection_at),
+    tagsJson: r.tags_json,
+    createdAt: new Date(r.created_at),
+  };
+}
+
+function toStoredSchedule(r: Row): StoredSchedule {
+  return {
+    id: r.id,
+    name: r.job_name,
+    scheduleType: r.schedule_type,
+    scheduleValue: r.schedule_value,
+    priority: r.priority,
+    queue: r.queue,
+    maxAttempts: r.max_attempts,
+    argsJson: r.args_json ?? "{}",
     status: r.status,
     createdAt: new Date(r.created_at),
     updatedAt: new Date(r.updated_at),
