@@ -168,9 +168,17 @@ export interface DeadLetterFilter {
   /** Only rows moved before this time. */
   before?: Date;
   resurrected?: boolean;
+  /**
+   * Only rows whose tags hold every one of these key/value pairs. Values compare as text (as
+   * Python's `tags ->> key = value`), so `{ attempt: 3 }` and `{ attempt: "3" }` match the same rows.
+   */
+  tags?: Record<string, DeadLetterTagValue>;
   limit?: number;
   offset?: number;
 }
+
+/** A dead-letter tag value (`app.deadLetter.addTags`). */
+export type DeadLetterTagValue = string | number | boolean;
 
 export interface ReplayOptions {
   resetAttempts?: boolean;
@@ -186,6 +194,15 @@ export interface DeadLetterStats {
   byReason: Record<string, number>;
   oldestAgeHours: number | null;
   resurrectedCount: number;
+  /** Percent (0-100) of the counted rows replayed at least once (Python's `resurrection_success_rate`); 0 when none. */
+  resurrectionSuccessRate: number;
+  /** Rows moved in the last 7 days by UTC day (`'YYYY-MM-DD'` -> count), whatever the `hours` window. */
+  byDate: Record<string, number>;
+}
+
+export interface DeadLetterStatsOptions {
+  /** Count only rows moved within the last `hours` hours (every field except `byDate`). */
+  hours?: number;
 }
 
 export interface BackendCapabilities {
@@ -315,7 +332,9 @@ export interface StorageBackend {
   deleteDeadLetter(id: string): Promise<boolean>;
   /** Delete every row matching the filter (limit/offset ignored). Returns rows deleted. */
   purgeDeadLetters(filter: DeadLetterFilter): Promise<number>;
-  deadLetterStats(): Promise<DeadLetterStats>;
+  deadLetterStats(options?: DeadLetterStatsOptions): Promise<DeadLetterStats>;
+  /** Merge `tags` into the row's tags (written as a JSON object). False when the row is missing. */
+  tagDeadLetter(id: string, tags: Record<string, DeadLetterTagValue>): Promise<boolean>;
 
   upsertSchedule(schedule: ScheduleUpsert): Promise<ScheduleRecord>;
   getSchedule(name: string): Promise<ScheduleRecord | null>;
@@ -343,6 +362,7 @@ export interface StorageBackend {
    * done rows removed by result retention no longer do.
    */
   jobTimeline(options: TimelineOptions): Promise<TimelineBucket[]>;
+
   // ---- copying a store to another one (`soniq migrate-store`, src/backends/store-copy.ts) ----
   /** Queued jobs, every column, in id order: the first `limit` with an id above `afterId` (null: from the start). */
   exportQueuedJobs(afterId: string | null, limit: number): Promise<StoredJob[]>;

@@ -1,11 +1,14 @@
 import { ErrorCodes, SoniqError } from "../../errors.ts";
 import { outcomesByKind } from "../shared.ts";
+import { BY_DATE_DAYS, decodeTagsText, mergeTags, resurrectionRate, tagFilterParam, tagsMatch, utcDay } from "../dead-letter-tags.ts";
 import type {
   BackendCapabilities,
   ClaimedJob,
   DeadLetterFilter,
   DeadLetterRecord,
   DeadLetterStats,
+  DeadLetterStatsOptions,
+  DeadLetterTagValue,
   JobOutcome,
   HeartbeatThreadSpec,
   OutcomeWriteFailure,
@@ -495,6 +498,7 @@ export class MemoryBackend implements StorageBackend {
     const reasons = set(f.reasons);
     const since = f.since?.getTime();
     const before = f.before?.getTime();
+    const hasTags = tagFilterParam(f.tags) !== null;
     return [...this.deadLetters.values()].filter(
       (d) =>
         (!names || names.has(d.jobName)) &&
@@ -502,7 +506,8 @@ export class MemoryBackend implements StorageBackend {
         (!reasons || reasons.has(d.reason)) &&
         (since === undefined || d.movedAt >= since) &&
         (before === undefined || d.movedAt < before) &&
-        (f.resurrected === undefined || f.resurrected === null || d.resurrectionCount > 0 === f.resurrected),
+        (f.resurrected === undefined || f.resurrected === null || d.resurrectionCount > 0 === f.resurrected) &&
+        (!hasTags || tagsMatch(decodeTagsText(d.tagsJson), f.tags)),
     );
   }
 
@@ -559,11 +564,25 @@ export class MemoryBackend implements StorageBackend {
     return rows.length;
   }
 
-  async deadLetterStats(): Promise<DeadLetterStats> {
+  async deadLetterStats(options: DeadLetterStatsOptions = {}): Promise<DeadLetterStats> {
     const now = Date.now();
-    const stats: DeadLetterStats = { total: 0, byJobName: {}, byQueue: {}, byReason: {}, oldestAgeHours: null, resurrectedCount: 0 };
+    const since = options.hours === undefined ? null : now - Math.round(options.hours * 3_600_000);
+    const weekAgo = now - BY_DATE_DAYS * 86_400_000;
+    const stats: DeadLetterStats = {
+      total: 0,
+      byJobName: {},
+      byQueue: {},
+      byReason: {},
+      oldestAgeHours: null,
+      resurrectedCount: 0,
+      resurrectionSuccessRate: 0,
+      byDate: {},
+    };
     let oldest: number | null = null;
+    const days: string[] = [];
     for (const d of this.deadLetters.values()) {
+      if (d.movedAt >= weekAgo) days.push(utcDay(d.movedAt));
+      if (since !== null && d.movedAt < since) continue;
       stats.total++;
       stats.byJobName[d.jobName] = (stats.byJobName[d.jobName] ?? 0) + 1;
       stats.byQueue[d.queue] = (stats.byQueue[d.queue] ?? 0) + 1;
@@ -572,7 +591,16 @@ export class MemoryBackend implements StorageBackend {
       if (oldest === null || d.movedAt < oldest) oldest = d.movedAt;
     }
     stats.oldestAgeHours = oldest === null ? null : (now - oldest) / 3_600_000;
+    stats.resurrectionSuccessRate = resurrectionRate(stats.resurrectedCount, stats.total);
+    for (const day of days.sort()) stats.byDate[day] = (stats.byDate[day] ?? 0) + 1;
     return stats;
+  }
+
+  async tagDeadLetter(id: string, tags: Record<string, DeadLetterTagValue>): Promise<boolean> {
+    const row = this.deadLetters.get(id);
+    if (!row) return false;
+    row.tagsJson = JSON.stringify(mergeTags(decodeTagsText(row.tagsJson), tags));
+    return true;
   }
 
   // ---------------------------------------------------------------- schedules
@@ -1039,7 +1067,7 @@ function toDeadLetter(r: DeadRow): DeadLetterRecord {
     movedAt: new Date(r.movedAt),
     resurrectionCount: r.resurrectionCount,
     lastResurrectionAt: toDate(r.lastResurrectionAt),
-    tags: r.tagsJson === null ? null : JSON.parse(r.tagsJson),
+    tags: decodeTagsText(r.tagsJson),
   };
 }
 

@@ -2,12 +2,15 @@ import postgres from "postgres";
 import { ErrorCodes, SoniqError } from "../../errors.ts";
 import { redactUrl as redactCredentials } from "../../core/redact.ts";
 import { adviseLockKey, newJobsJson, outcomesByKind } from "../shared.ts";
+import { decodeTags, resurrectionRate, tagFilterParam } from "../dead-letter-tags.ts";
 import type {
   BackendCapabilities,
   ClaimedJob,
   DeadLetterFilter,
   DeadLetterRecord,
   DeadLetterStats,
+  DeadLetterStatsOptions,
+  DeadLetterTagValue,
   JobOutcome,
   JobRecord,
   OutcomeWriteFailure,
@@ -414,7 +417,7 @@ export class PostgresBackend implements StorageBackend {
 
   private dlqParams(f: DeadLetterFilter): unknown[] {
     const list = (xs?: string[]) => (xs && xs.length ? JSON.stringify(xs) : null);
-    return [list(f.jobNames), list(f.queues), list(f.reasons), f.since ?? null, f.before ?? null, f.resurrected ?? null];
+    return [list(f.jobNames), list(f.queues), list(f.reasons), f.since ?? null, f.before ?? null, f.resurrected ?? null, tagFilterParam(f.tags)];
   }
 
   async listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetterRecord[]> {
@@ -449,8 +452,8 @@ export class PostgresBackend implements StorageBackend {
     return (await this.sql.unsafe(Q.deadLetterPurge, this.dlqParams(filter) as any[])).count;
   }
 
-  async deadLetterStats(): Promise<DeadLetterStats> {
-    const r = (await this.q(Q.deadLetterStats))[0]!;
+  async deadLetterStats(options: DeadLetterStatsOptions = {}): Promise<DeadLetterStats> {
+    const r = (await this.q(Q.deadLetterStats, [options.hours ?? null]))[0]!;
     return {
       total: r.total,
       byJobName: r.by_job_name ?? {},
@@ -458,7 +461,14 @@ export class PostgresBackend implements StorageBackend {
       byReason: r.by_reason ?? {},
       oldestAgeHours: r.oldest_hours ?? null,
       resurrectedCount: r.resurrected,
+      resurrectionSuccessRate: resurrectionRate(r.resurrected, r.total),
+      byDate: r.by_date ?? {},
     };
+  }
+
+  async tagDeadLetter(id: string, tags: Record<string, DeadLetterTagValue>): Promise<boolean> {
+    if (!isUuid(id)) return false;
+    return (await this.sql.unsafe(Q.deadLetterAddTags, [id, JSON.stringify(tags)])).count === 1;
   }
 
   async upsertSchedule(s: ScheduleUpsert): Promise<ScheduleRecord> {
@@ -663,7 +673,7 @@ function toDeadLetter(r: Row): DeadLetterRecord {
     movedAt: r.moved_to_dead_letter_at,
     resurrectionCount: r.resurrection_count ?? 0,
     lastResurrectionAt: r.last_resurrection_at,
-    tags: r.tags,
+    tags: decodeTags(r.tags),
   };
 }
 

@@ -3,12 +3,15 @@ import { resolve } from "node:path";
 import { ErrorCodes, SoniqError } from "../../errors.ts";
 import { LocalNotifier } from "../memory/notifier.ts";
 import { outcomesByKind } from "../shared.ts";
+import { BY_DATE_DAYS, decodeTagsText, resurrectionRate, tagFilterParam } from "../dead-letter-tags.ts";
 import type {
   BackendCapabilities,
   ClaimedJob,
   DeadLetterFilter,
   DeadLetterRecord,
   DeadLetterStats,
+  DeadLetterStatsOptions,
+  DeadLetterTagValue,
   JobOutcome,
   OutcomeWriteFailure,
   HeartbeatThreadSpec,
@@ -479,6 +482,7 @@ async function open(config) {
       since: f.since ? f.since.getTime() : null,
       before: f.before ? f.before.getTime() : null,
       resurrected: f.resurrected === undefined || f.resurrected === null ? null : f.resurrected ? 1 : 0,
+      tags: tagFilterParam(f.tags),
     };
   }
 
@@ -524,9 +528,11 @@ async function open(config) {
     return this.write((db) => db.query(Q.deadLetterPurge).run(this.dlqParams(filter)).changes);
   }
 
-  async deadLetterStats(): Promise<DeadLetterStats> {
+  async deadLetterStats(options: DeadLetterStatsOptions = {}): Promise<DeadLetterStats> {
     const now = Date.now();
-    const r = (await this.read((db) => one(db, Q.deadLetterStats)))!;
+    const since = options.hours === undefined ? null : now - Math.round(options.hours * 3_600_000);
+    const weekAgo = now - BY_DATE_DAYS * 86_400_000;
+    const r = (await this.read((db) => one(db, Q.deadLetterStats, { since, week_ago: weekAgo })))!;
     return {
       total: r.total,
       byJobName: parseJson(r.by_job_name) ?? {},
@@ -534,7 +540,13 @@ async function open(config) {
       byReason: parseJson(r.by_reason) ?? {},
       oldestAgeHours: r.oldest_moved_at === null ? null : (now - r.oldest_moved_at) / 3_600_000,
       resurrectedCount: r.resurrected,
+      resurrectionSuccessRate: resurrectionRate(r.resurrected, r.total),
+      byDate: parseJson(r.by_date) ?? {},
     };
+  }
+
+  async tagDeadLetter(id: string, tags: Record<string, DeadLetterTagValue>): Promise<boolean> {
+    return this.write((db) => db.query(Q.deadLetterAddTags).run({ id, tags: JSON.stringify(tags) }).changes === 1);
   }
 
   // ---------------------------------------------------------------- schedules
@@ -860,7 +872,7 @@ function toDeadLetter(r: Row): DeadLetterRecord {
     movedAt: new Date(r.moved_to_dead_letter_at),
     resurrectionCount: r.resurrection_count ?? 0,
     lastResurrectionAt: toDate(r.last_resurrection_at),
-    tags: parseJson(r.tags),
+    tags: decodeTagsText(r.tags),
   };
 }
 
