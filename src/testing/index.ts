@@ -118,7 +118,7 @@ export interface DrainOptions {
 export interface DrainSummary extends Omit<WorkerSummary, "workerId"> {
   /** Run-once worker runs it took (at least 1). */
   rounds: number;
-  /** Jobs still queued but not yet due (scheduled for later, delayed retries, snoozes), in the drained queues. */
+  /** Jobs still queued in the drained queues: not due yet (scheduled for later, delayed retries, snoozes), or unclaimable here. */
   pending: number;
 }
 
@@ -151,7 +151,8 @@ export async function drain(app: Soniq, options: DrainOptions = {}): Promise<Dra
     for (const key of ["processed", "succeeded", "retried", "deadLettered", "snoozed", "requeued"] as const) total[key] += summary[key];
     const state = await queueState(app, picked);
     total.pending = state.queued;
-    if (!state.due) return total;
+    // Nothing due, or due jobs no worker here can claim (a round that ran none would spin).
+    if (!state.due || summary.processed === 0) return total;
     if (total.processed >= maxJobs || total.rounds >= maxRounds) {
       const limit = total.processed >= maxJobs ? `${maxJobs} jobs (maxJobs)` : `${maxRounds} rounds (maxRounds)`;
       throw new SoniqError(ErrorCodes.INVALID_ARGUMENT, `drain: jobs were still due after ${limit}; does a job keep enqueueing due jobs?`, { ...total });
