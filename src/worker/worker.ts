@@ -11,6 +11,10 @@ import type { Settings } from "../settings.ts";
 import { VERSION } from "../version.ts";
 import { OutcomeCompleter } from "./completer.ts";
 import { startHeartbeat } from "./heartbeat.ts";
+import { Prefetch } from "./prefetch.ts";
+
+/** The most an adaptive prefetch holds (a worker burning through no-op jobs at full speed). */
+const ADAPTIVE_PREFETCH_MAX = 1000;
 import type { Hooks } from "./hooks.ts";
 
 export const MAX_ERROR_LENGTH = 8192;
@@ -24,7 +28,7 @@ export interface WorkerOptions {
   runOnce?: boolean;
   /** Stop after this many jobs were claimed. */
   maxJobs?: number;
-  /** Claimed jobs kept ready beyond the free slots (default: the `prefetch` setting, else concurrency). */
+  /** Claimed jobs kept ready beyond the free slots (default: the `prefetch` setting, else adaptive: see prefetch.ts). */
   prefetch?: number;
   /** Stop gracefully when this signal aborts. */
   signal?: AbortSignal;
@@ -73,7 +77,7 @@ const liveHostnames = new Set<string>();
 export class Worker {
   readonly id: string = Bun.randomUUIDv7();
   private readonly concurrency: number;
-  private readonly prefetch: number;
+  private readonly prefetcher: Prefetch;
   private readonly queues: readonly string[] | null;
   private readonly runOnce: boolean;
   private readonly maxJobs: number;
@@ -104,7 +108,8 @@ export class Worker {
     this.deps = deps;
     this.options = options;
     this.concurrency = options.concurrency ?? deps.settings.concurrency;
-    this.prefetch = options.prefetch ?? deps.settings.prefetch ?? this.concurrency;
+    const fixed = options.prefetch ?? deps.settings.prefetch;
+    this.prefetcher = fixed === undefined ? Prefetch.adaptive(this.concurrency, ADAPTIVE_PREFETCH_MAX) : Prefetch.fixed(fixed);
     this.queues = options.queues && options.queues.length > 0 ? [...options.queues] : null;
     this.runOnce = options.runOnce ?? false;
     this.maxJobs = options.maxJobs ?? Number.POSITIVE_INFINITY;
@@ -116,7 +121,7 @@ export class Worker {
       settings: deps.settings,
       logger: deps.logger,
       workerId: () => this.workerId,
-      backlogLimit: Math.max(deps.settings.completionBatchSize, this.concurrency + this.prefetch),
+      backlogLimit: Math.max(deps.settings.completionBatchSize, this.concurrency + this.prefetcher.ceiling),
       onFlushed: () => this.wake(),
     });
   }
@@ -257,9 +262,11 @@ export class Worker {
       if (room > 0 && !queueEmpty && this.buffer.length <= this.lowWater) {
         let jobs: ClaimedJob[];
         flushesAtClaim = this.completer.writes;
+        const claimStarted = performance.now();
         try {
           jobs = await this.deps.backend.claimJobs(this.workerId, this.queues, room);
           this.claimFailures = 0;
+          this.prefetcher.claimed(performance.now() - claimStarted);
         } catch (error) {
           this.suspectOrphans = true;
           if (this.claimFailures === 0) logger.error("claim failed; retrying until the database answers", { error });
@@ -300,11 +307,11 @@ export class Worker {
    */
   private room(): number {
     if (this.completer.backlogged) return 0;
-    return Math.min(this.concurrency + this.prefetch - this.running.size - this.buffer.length, this.maxJobs - this.claimed);
+    return Math.min(this.concurrency + this.prefetcher.value - this.running.size - this.buffer.length, this.maxJobs - this.claimed);
   }
 
   private get lowWater(): number {
-    return Math.floor(this.prefetch / 2);
+    return Math.floor(this.prefetcher.value / 2);
   }
 
   /** Requeue processing rows of ours that this process does not hold (see `suspectOrphans`). */
@@ -368,6 +375,7 @@ export class Worker {
       this.running.set(job.id, entry);
       entry.promise = this.execute(job, abort).finally(() => {
         this.running.delete(job.id);
+        this.prefetcher.jobFinished();
         this.dispatch(); // refill the slot from the buffer without waiting for the loop
         this.wake();
       });
