@@ -122,6 +122,7 @@ export const add = app.job(
 );
 
 export const slow = app.job({ name: "cli.slow", timeout: 0 }, async ({ ms }: { ms: number }) => {
+  console.log("cli.slow started"); // tests wait for this: "processing" is visible before the handler starts
   await Bun.sleep(ms);
   return "slept";
 });

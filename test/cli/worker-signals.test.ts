@@ -26,7 +26,9 @@ async function setupWorker(ms: number) {
     // Fast heartbeats and polling so a loaded machine does not make the test wait on defaults.
     env: { SONIQ_DATABASE_URL: url, SONIQ_POLL_INTERVAL: "0.2", SONIQ_HEARTBEAT_INTERVAL: "0.5", SONIQ_SHUTDOWN_TIMEOUT: "60" },
   });
-  await waitFor(async () => (await app.getJob(id))?.status === "processing", { timeout: 45_000, message: "the job to be processing" });
+  // Not just "processing": the claim commits before the worker has the reply, and a signal in
+  // between rightly gives the still-buffered job back instead of draining it.
+  await waitFor(() => live.output().includes("cli.slow started"), { timeout: 45_000, message: "the handler to start" });
   return { app, id, live };
 }
 
